@@ -1,0 +1,324 @@
+"""SQL repositories: each loads and stores one kind of domain object inside the unit of work's transaction."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from careline.adapters.db import rows
+from careline.adapters.db import tables as t
+from careline.agents.model import Agent, Queue
+from careline.channels.model import ChannelAccount
+from careline.contacts.model import Customer, Identity
+from careline.conversations.model import Conversation, Message, Status
+from careline.kernel.errors import Conflict, NotFound
+from careline.routing.policies import WaitingWork
+
+CHUNK = 500  # bound the number of bind parameters in IN (...) lists (SQLite allows 32766)
+
+
+def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
+    batch: list[Any] = []
+    for value in values:
+        batch.append(value)
+        if len(batch) == CHUNK:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class ConversationRepository:
+    """Tracks every conversation it hands out, so that the unit of work can flush and collect events."""
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self._db = connection
+        self.seen: dict[str, Conversation] = {}
+        self._new: set[str] = set()
+
+    def _track(self, row: Any) -> Conversation:
+        if row.id in self.seen:
+            return self.seen[row.id]
+        conversation = rows.conversation_from_row(row)
+        self.seen[conversation.id] = conversation
+        return conversation
+
+    def add(self, conversation: Conversation) -> None:
+        self.seen[conversation.id] = conversation
+        self._new.add(conversation.id)
+
+    def get(self, conversation_id: str) -> Conversation:
+        if conversation_id in self.seen:
+            return self.seen[conversation_id]
+        row = self._db.execute(sa.select(t.conversations).where(t.conversations.c.id == conversation_id)).first()
+        if row is None:
+            raise NotFound(f"conversation {conversation_id} does not exist")
+        return self._track(row)
+
+    def by_ids(self, ids: Iterable[str]) -> dict[str, Conversation]:
+        wanted = set(ids)
+        found = {i: self.seen[i] for i in wanted if i in self.seen}
+        for batch in _chunks(wanted - found.keys()):
+            for row in self._db.execute(sa.select(t.conversations).where(t.conversations.c.id.in_(batch))):
+                found[row.id] = self._track(row)
+        return found
+
+    def by_thread_keys(self, account_id: str, keys: Iterable[str]) -> dict[str, Conversation]:
+        found: dict[str, Conversation] = {}
+        c = t.conversations.c
+        for batch in _chunks(set(keys)):
+            query = sa.select(t.conversations).where(c.channel_account_id == account_id, c.thread_key.in_(batch))
+            for row in self._db.execute(query):
+                found[row.thread_key] = self._track(row)
+        return found
+
+    def waiting(self, limit: int = 500) -> list[WaitingWork]:
+        """Unassigned, unresolved conversations with the channel they came from."""
+        c = t.conversations.c
+        query = (
+            sa.select(c.id, c.queue_id, c.priority, c.created_at, c.version, t.channel_accounts.c.kind)
+            .join(t.channel_accounts, t.channel_accounts.c.id == c.channel_account_id)
+            .where(c.assignee_id.is_(None), c.status.in_([Status.NEW.value, Status.OPEN.value]))
+            .order_by(c.priority.desc(), c.created_at)
+            .limit(limit)
+        )
+        return [
+            WaitingWork(r.id, r.queue_id, r.kind, r.priority, r.created_at, r.version)
+            for r in self._db.execute(query)
+        ]
+
+    def agent_loads(self) -> dict[str, dict[str, int]]:
+        """Per agent and channel: the conversations the agent holds that are not resolved."""
+        c = t.conversations.c
+        query = (
+            sa.select(c.assignee_id, t.channel_accounts.c.kind, sa.func.count())
+            .join(t.channel_accounts, t.channel_accounts.c.id == c.channel_account_id)
+            .where(c.assignee_id.is_not(None), c.status != Status.RESOLVED.value)
+            .group_by(c.assignee_id, t.channel_accounts.c.kind)
+        )
+        loads: dict[str, dict[str, int]] = defaultdict(dict)
+        for agent_id, kind, count in self._db.execute(query):
+            loads[agent_id][kind] = count
+        return loads
+
+    def flush(self) -> None:
+        """Insert the new, and update the changed with an optimistic version check."""
+        new_rows = [rows.conversation_to_row(self.seen[i]) for i in self._new]
+        if new_rows:
+            self._db.execute(sa.insert(t.conversations), new_rows)
+        changed = [c for i, c in self.seen.items() if i not in self._new and c.events]
+        c = t.conversations.c
+        for conversation in changed:
+            values = rows.conversation_to_row(conversation)
+            values["version"] = conversation.version + 1
+            result = self._db.execute(
+                sa.update(t.conversations)
+                .where(c.id == conversation.id, c.version == conversation.version)
+                .values(**{k: v for k, v in values.items() if k != "id"})
+            )
+            if result.rowcount != 1:
+                raise Conflict(f"conversation {conversation.id} was changed by someone else; try again")
+            conversation.version += 1
+        self._new.clear()
+
+
+class MessageRepository:
+    def __init__(self, connection: sa.Connection) -> None:
+        self._db = connection
+        self._staged: list[Message] = []
+
+    def add_many(self, messages: list[Message]) -> None:
+        """Staged until flush: their conversations must be written first."""
+        self._staged.extend(messages)
+
+    def flush(self) -> None:
+        if self._staged:
+            self._db.execute(sa.insert(t.messages), [rows.message_to_row(m) for m in self._staged])
+            self._staged = []
+
+    def get(self, message_id: str) -> Message:
+        row = self._db.execute(sa.select(t.messages).where(t.messages.c.id == message_id)).first()
+        if row is None:
+            raise NotFound(f"message {message_id} does not exist")
+        return rows.message_from_row(row)
+
+    def conversation_of(self, account_id: str, platform_ids: Iterable[str]) -> dict[str, str]:
+        """platform message id -> conversation id, for the ids already stored on this account."""
+        m = t.messages.c
+        found: dict[str, str] = {}
+        for batch in _chunks(set(platform_ids)):
+            query = sa.select(m.platform_message_id, m.conversation_id).where(
+                m.channel_account_id == account_id, m.platform_message_id.in_(batch)
+            )
+            found.update({r.platform_message_id: r.conversation_id for r in self._db.execute(query)})
+        return found
+
+    def for_conversation(self, conversation_id: str) -> list[Message]:
+        m = t.messages.c
+        query = sa.select(t.messages).where(m.conversation_id == conversation_id).order_by(m.created_at, m.id)
+        return [rows.message_from_row(r) for r in self._db.execute(query)]
+
+    def set_delivery(self, message_id: str, status: str, platform_message_id: str | None = None) -> None:
+        values: dict[str, Any] = {"delivery_status": status}
+        if platform_message_id:
+            values["platform_message_id"] = platform_message_id
+        self._db.execute(sa.update(t.messages).where(t.messages.c.id == message_id).values(**values))
+
+
+class CustomerRepository:
+    def __init__(self, connection: sa.Connection) -> None:
+        self._db = connection
+        self.seen: dict[str, Customer] = {}
+
+    def customers_for(self, channel: str, external_ids: Iterable[str]) -> dict[str, str]:
+        """external id -> surviving customer id (merged customers resolve to the one they joined)."""
+        i, cu = t.identities.c, t.customers.c
+        found: dict[str, str] = {}
+        for batch in _chunks(set(external_ids)):
+            query = (
+                sa.select(i.external_id, i.customer_id, cu.merged_into_id)
+                .join(t.customers, cu.id == i.customer_id)
+                .where(i.channel == channel, i.external_id.in_(batch))
+            )
+            for r in self._db.execute(query):
+                found[r.external_id] = r.merged_into_id or r.customer_id
+        return found
+
+    def add_many(self, customers: list[Customer], identities: list[Identity]) -> None:
+        if customers:
+            self._db.execute(
+                sa.insert(t.customers),
+                [
+                    {"id": c.id, "display_name": c.display_name, "tier": c.tier, "created_at": c.created_at}
+                    for c in customers
+                ],
+            )
+        if identities:
+            self._db.execute(
+                sa.insert(t.identities),
+                [
+                    {"channel": i.channel, "external_id": i.external_id, "customer_id": i.customer_id,
+                     "handle": i.handle}
+                    for i in identities
+                ],
+            )
+
+    def get(self, customer_id: str) -> Customer:
+        if customer_id in self.seen:
+            return self.seen[customer_id]
+        row = self._db.execute(sa.select(t.customers).where(t.customers.c.id == customer_id)).first()
+        if row is None:
+            raise NotFound(f"customer {customer_id} does not exist")
+        self.seen[customer_id] = rows.customer_from_row(row)
+        return self.seen[customer_id]
+
+    def identities_of(self, customer_id: str) -> list[Identity]:
+        query = sa.select(t.identities).where(t.identities.c.customer_id == customer_id)
+        return [Identity(r.channel, r.external_id, r.customer_id, r.handle) for r in self._db.execute(query)]
+
+    def move_everything(self, source_id: str, target_id: str) -> None:
+        """After a merge: identities, conversations and messages follow the surviving customer."""
+        for table in (t.identities, t.conversations, t.messages):
+            self._db.execute(
+                sa.update(table).where(table.c.customer_id == source_id).values(customer_id=target_id)
+            )
+
+    def flush(self) -> None:
+        for customer in self.seen.values():
+            if customer.events:
+                self._db.execute(
+                    sa.update(t.customers)
+                    .where(t.customers.c.id == customer.id)
+                    .values(merged_into_id=customer.merged_into_id, tier=customer.tier)
+                )
+
+
+class AccountRepository:
+    def __init__(self, connection: sa.Connection) -> None:
+        self._db = connection
+
+    def get(self, account_id: str) -> ChannelAccount:
+        row = self._db.execute(sa.select(t.channel_accounts).where(t.channel_accounts.c.id == account_id)).first()
+        if row is None:
+            raise NotFound(f"channel account {account_id} does not exist")
+        return rows.account_from_row(row)
+
+    def find(self, kind: str, name: str) -> ChannelAccount | None:
+        c = t.channel_accounts.c
+        row = self._db.execute(sa.select(t.channel_accounts).where(c.kind == kind, c.name == name)).first()
+        return rows.account_from_row(row) if row else None
+
+    def all(self) -> list[ChannelAccount]:
+        query = sa.select(t.channel_accounts).order_by(t.channel_accounts.c.kind, t.channel_accounts.c.name)
+        return [rows.account_from_row(r) for r in self._db.execute(query)]
+
+    def add(self, account: ChannelAccount) -> None:
+        self._db.execute(
+            sa.insert(t.channel_accounts).values(
+                id=account.id,
+                kind=account.kind.value,
+                name=account.name,
+                callback_url=account.callback_url,
+                config=account.config,
+                created_at=account.created_at,
+            )
+        )
+
+
+class AgentRepository:
+    def __init__(self, connection: sa.Connection) -> None:
+        self._db = connection
+
+    def get(self, agent_id: str) -> Agent:
+        row = self._db.execute(sa.select(t.agents).where(t.agents.c.id == agent_id)).first()
+        if row is None:
+            raise NotFound(f"agent {agent_id} does not exist")
+        return rows.agent_from_row(row)
+
+    def by_email(self, email: str) -> Agent | None:
+        row = self._db.execute(sa.select(t.agents).where(t.agents.c.email == email.lower())).first()
+        return rows.agent_from_row(row) if row else None
+
+    def all(self) -> list[Agent]:
+        return [rows.agent_from_row(r) for r in self._db.execute(sa.select(t.agents).order_by(t.agents.c.name))]
+
+    def add(self, agent: Agent) -> None:
+        self._db.execute(sa.insert(t.agents).values(**rows.agent_to_row(agent)))
+
+    def save(self, agent: Agent) -> None:
+        values = rows.agent_to_row(agent)
+        values.pop("id")
+        self._db.execute(sa.update(t.agents).where(t.agents.c.id == agent.id).values(**values))
+
+    def add_token(self, token_hash: str, agent_id: str, at: datetime) -> None:
+        self._db.execute(sa.insert(t.api_tokens).values(token_hash=token_hash, agent_id=agent_id, created_at=at))
+
+    def by_token(self, token_hash: str) -> Agent | None:
+        query = sa.select(t.agents).join(t.api_tokens).where(t.api_tokens.c.token_hash == token_hash)
+        row = self._db.execute(query).first()
+        return rows.agent_from_row(row) if row else None
+
+
+class QueueRepository:
+    def __init__(self, connection: sa.Connection) -> None:
+        self._db = connection
+
+    def all(self) -> list[Queue]:
+        return [rows.queue_from_row(r) for r in self._db.execute(sa.select(t.queues).order_by(t.queues.c.rank))]
+
+    def get(self, queue_id: str) -> Queue:
+        row = self._db.execute(sa.select(t.queues).where(t.queues.c.id == queue_id)).first()
+        if row is None:
+            raise NotFound(f"queue {queue_id} does not exist")
+        return rows.queue_from_row(row)
+
+    def by_name(self, name: str) -> Queue | None:
+        row = self._db.execute(sa.select(t.queues).where(t.queues.c.name == name)).first()
+        return rows.queue_from_row(row) if row else None
+
+    def add(self, queue: Queue) -> None:
+        self._db.execute(sa.insert(t.queues).values(**rows.queue_to_row(queue)))

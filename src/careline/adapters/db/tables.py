@@ -1,0 +1,182 @@
+"""The relational schema (SQLAlchemy Core). Alembic migrations in ./migrations mirror it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Stores UTC; always hands back timezone-aware datetimes (SQLite forgets the zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use UTC-aware datetimes")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = sa.String(40)
+
+channel_accounts = sa.Table(
+    "channel_accounts",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("callback_url", sa.String(2000)),
+    sa.Column("config", sa.JSON, nullable=False, default=dict),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("kind", "name"),
+)
+
+customers = sa.Table(
+    "customers",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("display_name", sa.String(200), nullable=False),
+    sa.Column("tier", sa.String(32), nullable=False, default="standard"),
+    sa.Column("merged_into_id", ID, sa.ForeignKey("customers.id")),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+identities = sa.Table(
+    "identities",
+    metadata,
+    sa.Column("channel", sa.String(16), primary_key=True),
+    sa.Column("external_id", sa.String(200), primary_key=True),
+    sa.Column("customer_id", ID, sa.ForeignKey("customers.id"), nullable=False, index=True),
+    sa.Column("handle", sa.String(200)),
+)
+
+queues = sa.Table(
+    "queues",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("required_skills", sa.JSON, nullable=False, default=list),
+    sa.Column("first_response_target_seconds", sa.Integer, nullable=False),
+    sa.Column("keywords", sa.JSON, nullable=False, default=list),
+    sa.Column("rank", sa.Integer, nullable=False, default=100),
+    sa.Column("is_default", sa.Boolean, nullable=False, default=False),
+)
+
+agents = sa.Table(
+    "agents",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("email", sa.String(320), nullable=False, unique=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("skills", sa.JSON, nullable=False, default=list),
+    sa.Column("capacity", sa.JSON, nullable=False, default=dict),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("available_since", UTCDateTime),
+    sa.Column("password_hash", sa.String(300)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("agent_id", ID, sa.ForeignKey("agents.id"), nullable=False, index=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+conversations = sa.Table(
+    "conversations",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("channel_account_id", ID, sa.ForeignKey("channel_accounts.id"), nullable=False),
+    sa.Column("customer_id", ID, sa.ForeignKey("customers.id"), index=True),
+    sa.Column("thread_key", sa.String(200), nullable=False),
+    sa.Column("queue_id", ID, sa.ForeignKey("queues.id"), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("priority", sa.Float, nullable=False, default=0.0),
+    sa.Column("assignee_id", ID, sa.ForeignKey("agents.id")),
+    sa.Column("tags", sa.JSON, nullable=False, default=list),
+    sa.Column("private_conversation_id", ID),
+    sa.Column("first_inbound_at", UTCDateTime),
+    sa.Column("first_response_at", UTCDateTime),
+    sa.Column("sentiment_label", sa.String(16)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_message_at", UTCDateTime, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, default=0),
+    sa.UniqueConstraint("channel_account_id", "thread_key"),
+    sa.Index("ix_conversations_routing", "status", "assignee_id", "queue_id"),
+)
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("conversation_id", ID, sa.ForeignKey("conversations.id"), nullable=False, index=True),
+    sa.Column("channel_account_id", ID, sa.ForeignKey("channel_accounts.id"), nullable=False),
+    sa.Column("platform_message_id", sa.String(200)),
+    sa.Column("direction", sa.String(16), nullable=False),
+    sa.Column("visibility", sa.String(16), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("author_external_id", sa.String(200)),
+    sa.Column("customer_id", ID),
+    sa.Column("agent_id", ID),
+    sa.Column("reply_to_platform_id", sa.String(200)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.Column("raw", sa.JSON),
+    sa.Column("sentiment_label", sa.String(16)),
+    sa.Column("sentiment_score", sa.Float),
+    sa.Column("delivery_status", sa.String(16)),
+    sa.UniqueConstraint("channel_account_id", "platform_message_id"),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("conversation_id", ID, index=True),
+    sa.Column("actor", sa.String(250), nullable=False),
+    sa.Column("occurred_at", UTCDateTime, nullable=False),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Index("ix_events_type_occurred", "type", "occurred_at"),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("message_id", ID, index=True),
+    sa.Column("idempotency_key", sa.String(80), nullable=False, unique=True),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index("ix_outbox_due", "status", "next_attempt_at"),
+)

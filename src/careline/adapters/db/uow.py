@@ -1,0 +1,100 @@
+"""The unit of work: one transaction; events are written to the log and the outbox before commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from careline.adapters.db import tables as t
+from careline.adapters.db.repositories import (
+    AccountRepository,
+    AgentRepository,
+    ConversationRepository,
+    CustomerRepository,
+    MessageRepository,
+    QueueRepository,
+)
+from careline.kernel.clock import Clock
+from careline.kernel.events import Event
+
+
+class SqlUnitOfWork:
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self._engine = engine
+        self.clock = clock
+        self._pending: list[Event] = []
+        self._outbox: list[dict[str, Any]] = []
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self.connection = self._engine.connect()
+        self._transaction = self.connection.begin()
+        self.conversations = ConversationRepository(self.connection)
+        self.messages = MessageRepository(self.connection)
+        self.customers = CustomerRepository(self.connection)
+        self.accounts = AccountRepository(self.connection)
+        self.agents = AgentRepository(self.connection)
+        self.queues = QueueRepository(self.connection)
+        self._pending = []
+        self._outbox = []
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._transaction.is_active:
+            self._transaction.rollback()
+        self.connection.close()
+
+    def record(self, *events: Event) -> None:
+        """Events that no aggregate carries (an agent going online, a queue created)."""
+        self._pending.extend(events)
+
+    def enqueue_effect(self, kind: str, idempotency_key: str, payload: dict[str, Any], message_id: str) -> None:
+        """An effect outside the process (delivery of a reply), done by a worker after commit."""
+        self._outbox.append(
+            {"kind": kind, "idempotency_key": idempotency_key, "payload": payload, "message_id": message_id}
+        )
+
+    def commit(self) -> list[Event]:
+        """Flush aggregates, append their events to the log, write the outbox; all or nothing."""
+        self.customers.flush()
+        self.conversations.flush()
+        self.messages.flush()
+        committed = self._collect_events()
+        now = self.clock()
+        if committed:
+            self.connection.execute(sa.insert(t.events), [_event_row(e, now) for e in committed])
+        if self._outbox:
+            self.connection.execute(
+                sa.insert(t.outbox),
+                [
+                    {**o, "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
+                    for o in self._outbox
+                ],
+            )
+        self._transaction.commit()
+        self._outbox = []
+        return committed
+
+    def _collect_events(self) -> list[Event]:
+        collected = list(self._pending)
+        self._pending = []
+        for holder in (*self.conversations.seen.values(), *self.customers.seen.values()):
+            collected.extend(holder.events)
+            holder.events.clear()
+        return collected
+
+
+def _event_row(event: Event, recorded_at: datetime) -> dict[str, Any]:
+    return {
+        "type": event.name,
+        "conversation_id": event.conversation_id,
+        "actor": event.actor,
+        "occurred_at": event.occurred_at,
+        "recorded_at": recorded_at,
+        "data": event.data(),
+    }

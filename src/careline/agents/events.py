@@ -1,0 +1,22 @@
+"""Events of the agents context."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from careline.kernel.events import Event
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class AgentStatusChanged(Event):
+    name = "agent.status_changed"
+    agent_id: str
+    status: str
+    previous_status: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class AgentCreated(Event):
+    name = "agent.created"
+    agent_id: str
+    role: str

@@ -1,0 +1,136 @@
+"""Writes of the agents context: agents, presence, log-in tokens, queues and channel accounts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from careline.agents import auth
+from careline.agents import commands as cmd
+from careline.agents.events import AgentCreated, AgentStatusChanged
+from careline.agents.model import Agent, AgentStatus, Queue, Role
+from careline.channels.model import ChannelAccount, ChannelKind
+from careline.kernel.clock import Clock
+from careline.kernel.errors import Conflict, Forbidden, InvalidInput
+from careline.kernel.events import Event
+from careline.kernel.ids import new_id
+
+Result = tuple[Any, list[Event]]
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+class AdminHandlers:
+    def __init__(self, uow_factory: Callable[[], Any], clock: Clock) -> None:
+        self._uow = uow_factory
+        self._clock = clock
+
+    def commands(self) -> dict[type, Callable[[Any], Result]]:
+        return {
+            cmd.CreateAgent: self.create_agent,
+            cmd.SetAgentStatus: self.set_status,
+            cmd.IssueToken: self.issue_token,
+            cmd.CreateQueue: self.create_queue,
+            cmd.CreateChannelAccount: self.create_account,
+        }
+
+    def create_agent(self, c: cmd.CreateAgent) -> Result:
+        email = c.email.strip().lower()
+        if not EMAIL.match(email):
+            raise InvalidInput(f"{c.email!r} is not an email address")
+        if c.role not in Role._value2member_map_:
+            raise InvalidInput(f"role must be one of {', '.join(r.value for r in Role)}")
+        if not c.name.strip():
+            raise InvalidInput("an agent needs a name")
+        if c.password is not None and len(c.password) < 8:
+            raise InvalidInput("a password needs at least 8 characters")
+        if any(n < 0 for _, n in c.capacity):
+            raise InvalidInput("capacity cannot be negative")
+        now = self._clock()
+        agent = Agent(
+            id=new_id("agt"),
+            name=c.name.strip(),
+            email=email,
+            role=Role(c.role),
+            created_at=now,
+            skills=frozenset(s.strip().lower() for s in c.skills if s.strip()),
+            capacity=dict(c.capacity),
+            password_hash=auth.hash_password(c.password) if c.password else None,
+        )
+        with self._uow() as uow:
+            if uow.agents.by_email(email):
+                raise Conflict(f"an agent with email {email} exists already")
+            uow.agents.add(agent)
+            uow.record(AgentCreated(occurred_at=now, actor="system:admin", agent_id=agent.id, role=c.role))
+            return agent, uow.commit()
+
+    def set_status(self, c: cmd.SetAgentStatus) -> Result:
+        if c.status not in AgentStatus._value2member_map_:
+            raise InvalidInput(f"status must be one of {', '.join(s.value for s in AgentStatus)}")
+        now = self._clock()
+        with self._uow() as uow:
+            agent = uow.agents.get(c.agent_id)
+            previous = agent.status
+            if previous.value == c.status:
+                return agent, []
+            agent.status = AgentStatus(c.status)
+            if agent.status is AgentStatus.ONLINE:
+                agent.available_since = now
+            uow.agents.save(agent)
+            uow.record(
+                AgentStatusChanged(
+                    occurred_at=now,
+                    actor=f"agent:{agent.id}",
+                    agent_id=agent.id,
+                    status=c.status,
+                    previous_status=previous.value,
+                )
+            )
+            return agent, uow.commit()
+
+    def issue_token(self, c: cmd.IssueToken) -> Result:
+        with self._uow() as uow:
+            agent = uow.agents.by_email(c.email.strip())
+            if agent is None or not auth.verify_password(c.password, agent.password_hash):
+                raise Forbidden("wrong email or password")
+            token = auth.new_token()
+            uow.agents.add_token(auth.token_hash(token), agent.id, self._clock())
+            uow.commit()
+            return (token, agent), []
+
+    def create_queue(self, c: cmd.CreateQueue) -> Result:
+        name = c.name.strip().lower()
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", name):
+            raise InvalidInput("a queue name is 1-64 letters, digits, '-' or '_'")
+        if c.first_response_target_seconds <= 0:
+            raise InvalidInput("first_response_target_seconds must be positive")
+        queue = Queue(
+            id=new_id("que"),
+            name=name,
+            required_skills=frozenset(s.strip().lower() for s in c.required_skills if s.strip()),
+            first_response_target_seconds=c.first_response_target_seconds,
+            keywords=tuple(k.strip().lower() for k in c.keywords if k.strip()),
+            rank=c.rank,
+            is_default=c.is_default,
+        )
+        with self._uow() as uow:
+            if uow.queues.by_name(name):
+                raise Conflict(f"queue {name} exists already")
+            uow.queues.add(queue)
+            return queue, uow.commit()
+
+    def create_account(self, c: cmd.CreateChannelAccount) -> Result:
+        if c.kind not in ChannelKind._value2member_map_:
+            raise InvalidInput(f"kind must be one of {', '.join(k.value for k in ChannelKind)}")
+        if not c.name.strip():
+            raise InvalidInput("a channel account needs a name")
+        if c.callback_url is not None and not c.callback_url.startswith(("http://", "https://")):
+            raise InvalidInput("callback_url must be an http:// or https:// URL")
+        account = ChannelAccount(
+            new_id("acc"), ChannelKind(c.kind), c.name.strip(), self._clock(), callback_url=c.callback_url
+        )
+        with self._uow() as uow:
+            if uow.accounts.find(c.kind, account.name):
+                raise Conflict(f"channel account {c.kind}/{account.name} exists already")
+            uow.accounts.add(account)
+            return account, uow.commit()

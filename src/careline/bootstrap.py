@@ -1,0 +1,84 @@
+"""The one composition root: settings in, a wired application out. Nothing is built at import time."""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import partial
+from typing import Any
+
+import httpx
+from sqlalchemy.engine import Engine
+
+from careline.adapters.db.engine import create_engine, migrate
+from careline.adapters.db.uow import SqlUnitOfWork
+from careline.adapters.delivery import DeliveryWorker
+from careline.agents.events import AgentStatusChanged
+from careline.agents.handlers import AdminHandlers
+from careline.channels.adapters.api import ApiChannel
+from careline.channels.registry import ChannelRegistry
+from careline.config import Settings
+from careline.conversations import events as conversation_events
+from careline.conversations.handlers import ConversationHandlers
+from careline.ingestion.commands import IngestMessages
+from careline.ingestion.handlers import Ingestor
+from careline.kernel.bus import MessageBus
+from careline.kernel.clock import Clock, utcnow
+from careline.reporting.queries import Reports
+from careline.routing.handlers import Router
+from careline.triage.sentiment import VaderSentiment
+
+# What can put work in front of an agent, or free one: each triggers one routing pass.
+ROUTING_TRIGGERS = (
+    conversation_events.ConversationCreated,
+    conversation_events.ConversationReopened,
+    conversation_events.ConversationTransferred,
+    conversation_events.ConversationResolved,
+    conversation_events.ConversationUnassigned,
+    conversation_events.MessageReceived,
+    AgentStatusChanged,
+)
+
+
+@dataclasses.dataclass
+class Careline:
+    settings: Settings
+    engine: Engine
+    clock: Clock
+    bus: MessageBus
+    router: Router
+    delivery: DeliveryWorker
+    reports: Reports
+    http: httpx.Client
+
+    def uow(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, self.clock)
+
+    def handle(self, command: Any) -> Any:
+        return self.bus.handle(command)
+
+    def close(self) -> None:
+        self.http.close()
+        self.engine.dispose()
+
+
+def bootstrap(settings: Settings, clock: Clock = utcnow, http: httpx.Client | None = None) -> Careline:
+    """Create (or migrate) the database and wire every handler, adapter and subscriber."""
+    settings.ensure_home()
+    engine = create_engine(settings.effective_database_url)
+    migrate(engine)
+    uow_factory = partial(SqlUnitOfWork, engine, clock)
+    http = http or httpx.Client(timeout=10.0)
+
+    bus = MessageBus()
+    ingestor = Ingestor(uow_factory, clock, VaderSentiment())
+    bus.register(IngestMessages, ingestor.ingest)
+    for handlers in (ConversationHandlers(uow_factory, clock), AdminHandlers(uow_factory, clock)):
+        for command_type, handler in handlers.commands().items():
+            bus.register(command_type, handler)
+    router = Router(uow_factory, clock)
+    bus.subscribe(router.on_events, *ROUTING_TRIGGERS)
+
+    registry = ChannelRegistry([ApiChannel(http)])
+    delivery = DeliveryWorker(engine, registry, clock, settings.delivery_max_attempts)
+    return Careline(settings, engine, clock, bus, router, delivery, Reports(engine), http)
+

@@ -1,0 +1,36 @@
+"""Settings, validated once at start-up from the environment and the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CARELINE_", extra="ignore")
+
+    home: Path = Field(default=Path(".careline"), description="data directory: SQLite file, trained models")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in home")
+    redis_url: str | None = Field(default=None, description="Redis for the scale-out event bus")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    delivery_poll_seconds: float = Field(default=0.5, gt=0)
+    delivery_max_attempts: int = Field(default=8, ge=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("CARELINE_DATABASE_URL must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'careline.db').resolve()}"
+
+    def ensure_home(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,22 @@
+"""Events of the contacts context."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from careline.kernel.events import Event
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CustomerCreated(Event):
+    name = "customer.created"
+    customer_id: str
+    channel: str
+    external_id: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CustomersMerged(Event):
+    name = "customer.merged"
+    source_customer_id: str
+    target_customer_id: str

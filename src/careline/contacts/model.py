@@ -1,0 +1,43 @@
+"""Customers and their identities: one identity per channel, mergeable into one person."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+
+from careline.contacts.events import CustomersMerged
+from careline.kernel.errors import Conflict
+from careline.kernel.events import Event
+
+
+@dataclasses.dataclass
+class Identity:
+    """Who the customer is on one channel (an X handle, an email address, a phone number)."""
+
+    channel: str
+    external_id: str
+    customer_id: str
+    handle: str | None = None
+
+
+@dataclasses.dataclass
+class Customer:
+    id: str
+    display_name: str
+    created_at: datetime
+    tier: str = "standard"
+    merged_into_id: str | None = None
+    events: list[Event] = dataclasses.field(default_factory=list, repr=False, compare=False)
+
+    def merge_into(self, target: Customer, *, at: datetime, actor: str) -> None:
+        """This customer becomes an alias of ``target``; identities and conversations follow."""
+        if target.id == self.id:
+            raise Conflict("a customer cannot be merged into itself")
+        if self.merged_into_id or target.merged_into_id:
+            raise Conflict("merge into the surviving customer, not into a merged one")
+        self.merged_into_id = target.id
+        self.events.append(
+            CustomersMerged(
+                occurred_at=at, actor=actor, source_customer_id=self.id, target_customer_id=target.id
+            )
+        )

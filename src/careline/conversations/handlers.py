@@ -1,0 +1,128 @@
+"""One handler per agent action on a conversation: load, call the domain, commit (docs/ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from careline.agents.model import Agent, Role
+from careline.conversations import commands as cmd
+from careline.conversations.model import Conversation, Direction, Message, Visibility
+from careline.kernel.clock import Clock
+from careline.kernel.errors import Conflict, InvalidInput
+from careline.kernel.events import Event
+from careline.kernel.ids import new_id
+
+MAX_REPLY = 10_000
+
+Result = tuple[Any, list[Event]]
+
+
+class ConversationHandlers:
+    def __init__(self, uow_factory: Callable[[], Any], clock: Clock) -> None:
+        self._uow = uow_factory
+        self._clock = clock
+
+    def commands(self) -> dict[type, Callable[[Any], Result]]:
+        return {
+            cmd.AcceptConversation: self.accept,
+            cmd.SendReply: self.reply,
+            cmd.AddNote: self.note,
+            cmd.TagConversation: self.tag,
+            cmd.TransferConversation: self.transfer,
+            cmd.ResolveConversation: self.resolve,
+            cmd.ReopenConversation: self.reopen,
+        }
+
+    def accept(self, c: cmd.AcceptConversation) -> Result:
+        with self._uow() as uow:
+            conversation = uow.conversations.get(c.conversation_id)
+            uow.agents.get(c.agent_id)
+            conversation.accept(c.agent_id, at=self._clock())
+            return conversation.id, uow.commit()
+
+    def reply(self, c: cmd.SendReply) -> Result:
+        text = _text(c.text, "reply")
+        if c.visibility not in ("public", "private"):
+            raise InvalidInput("visibility must be public or private")
+        with self._uow() as uow:
+            conversation, agent = _load_for_work(uow, c.conversation_id, c.agent_id)
+            now = self._clock()
+            if conversation.assignee_id is None:
+                conversation.accept(agent.id, at=now)  # answering an unassigned post takes it
+            message = _outbound(conversation, agent, text, Visibility(c.visibility), now)
+            message.delivery_status = "queued"
+            conversation.send(message, actor=f"agent:{agent.id}")
+            uow.messages.add_many([message])
+            uow.enqueue_effect("deliver", f"deliver:{message.id}", {"message_id": message.id}, message.id)
+            return message.id, uow.commit()
+
+    def note(self, c: cmd.AddNote) -> Result:
+        text = _text(c.text, "note")
+        with self._uow() as uow:
+            conversation = uow.conversations.get(c.conversation_id)
+            agent = uow.agents.get(c.agent_id)
+            message = _outbound(conversation, agent, text, Visibility.NOTE, self._clock())
+            conversation.add_note(message, agent_id=agent.id)
+            uow.messages.add_many([message])
+            return message.id, uow.commit()
+
+    def tag(self, c: cmd.TagConversation) -> Result:
+        with self._uow() as uow:
+            conversation = uow.conversations.get(c.conversation_id)
+            uow.agents.get(c.agent_id)
+            conversation.tag(add=set(c.add), remove=set(c.remove), at=self._clock(), actor=f"agent:{c.agent_id}")
+            return sorted(conversation.tags), uow.commit()
+
+    def transfer(self, c: cmd.TransferConversation) -> Result:
+        with self._uow() as uow:
+            conversation, agent = _load_for_work(uow, c.conversation_id, c.agent_id)
+            queue = uow.queues.get(c.queue_id)
+            conversation.transfer(queue.id, at=self._clock(), actor=f"agent:{agent.id}")
+            return conversation.id, uow.commit()
+
+    def resolve(self, c: cmd.ResolveConversation) -> Result:
+        with self._uow() as uow:
+            conversation, agent = _load_for_work(uow, c.conversation_id, c.agent_id)
+            conversation.resolve(at=self._clock(), actor=f"agent:{agent.id}")
+            return conversation.id, uow.commit()
+
+    def reopen(self, c: cmd.ReopenConversation) -> Result:
+        with self._uow() as uow:
+            conversation = uow.conversations.get(c.conversation_id)
+            uow.agents.get(c.agent_id)
+            conversation.reopen(at=self._clock(), actor=f"agent:{c.agent_id}")
+            return conversation.id, uow.commit()
+
+
+def _text(text: str, what: str) -> str:
+    if not text or not text.strip():
+        raise InvalidInput(f"a {what} needs text")
+    if len(text) > MAX_REPLY:
+        raise InvalidInput(f"a {what} is limited to {MAX_REPLY} characters")
+    return text
+
+
+def _load_for_work(uow: Any, conversation_id: str, agent_id: str) -> tuple[Conversation, Agent]:
+    """Collision detection: only the assignee (or a supervisor) may work an assigned conversation."""
+    conversation = uow.conversations.get(conversation_id)
+    agent = uow.agents.get(agent_id)
+    owner = conversation.assignee_id
+    if owner not in (None, agent.id) and agent.role is Role.AGENT:
+        raise Conflict(f"conversation {conversation.id} is being handled by another agent ({owner})")
+    return conversation, agent
+
+
+def _outbound(conversation: Conversation, agent: Agent, text: str, visibility: Visibility, now: Any) -> Message:
+    return Message(
+        id=new_id("msg"),
+        conversation_id=conversation.id,
+        channel_account_id=conversation.channel_account_id,
+        direction=Direction.OUTBOUND,
+        visibility=visibility,
+        text=text,
+        created_at=now,
+        received_at=now,
+        agent_id=agent.id,
+        author_external_id=None,
+    )

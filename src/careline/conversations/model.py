@@ -1,0 +1,286 @@
+"""Conversations and messages: the pure domain of a customer thread (docs/ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from careline.conversations import events as ev
+from careline.kernel.errors import Conflict, InvalidInput
+from careline.kernel.events import Event
+
+
+class Status(StrEnum):
+    NEW = "new"  # waiting in a queue, nobody works it yet
+    OPEN = "open"  # an agent works it
+    PENDING = "pending"  # waiting on the customer
+    RESOLVED = "resolved"
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class Visibility(StrEnum):
+    PUBLIC = "public"  # a post everyone sees
+    PRIVATE = "private"  # a direct message
+    NOTE = "note"  # internal, never delivered
+
+
+@dataclasses.dataclass
+class Message:
+    id: str
+    conversation_id: str
+    channel_account_id: str
+    direction: Direction
+    visibility: Visibility
+    text: str
+    created_at: datetime
+    received_at: datetime
+    platform_message_id: str | None = None
+    reply_to_platform_id: str | None = None
+    author_external_id: str | None = None
+    customer_id: str | None = None
+    agent_id: str | None = None
+    raw: dict[str, Any] | None = None
+    sentiment_label: str | None = None
+    sentiment_score: float | None = None
+    delivery_status: str | None = None  # outbound only: queued, delivered, failed, external
+
+
+@dataclasses.dataclass
+class Conversation:
+    id: str
+    channel_account_id: str
+    customer_id: str | None  # None: an outbound-only thread whose recipient never wrote in
+    thread_key: str
+    queue_id: str
+    created_at: datetime
+    last_message_at: datetime
+    status: Status = Status.NEW
+    priority: float = 0.0
+    assignee_id: str | None = None
+    tags: set[str] = dataclasses.field(default_factory=set)
+    private_conversation_id: str | None = None
+    first_inbound_at: datetime | None = None
+    first_response_at: datetime | None = None
+    sentiment_label: str | None = None
+    version: int = 0
+    events: list[Event] = dataclasses.field(default_factory=list, repr=False, compare=False)
+
+    # -- arrival -----------------------------------------------------------------------------------
+    @classmethod
+    def start(
+        cls, *, id: str, message: Message, customer_id: str | None, thread_key: str, queue_id: str, actor: str
+    ) -> Conversation:
+        conversation = cls(
+            id=id,
+            channel_account_id=message.channel_account_id,
+            customer_id=customer_id,
+            thread_key=thread_key,
+            queue_id=queue_id,
+            created_at=message.created_at,
+            last_message_at=message.created_at,
+        )
+        conversation.events.append(
+            ev.ConversationCreated(
+                occurred_at=message.created_at,
+                actor=actor,
+                conversation_id=id,
+                channel_account_id=message.channel_account_id,
+                customer_id=customer_id,
+                thread_key=thread_key,
+            )
+        )
+        return conversation
+
+    def triage(
+        self, *, queue_id: str, priority: float, rule: str | None, sentiment: tuple[str, float], at: datetime
+    ) -> None:
+        self.queue_id = queue_id
+        self.priority = priority
+        self.events.append(
+            ev.ConversationTriaged(
+                occurred_at=at,
+                actor="system:triage",
+                conversation_id=self.id,
+                queue_id=queue_id,
+                priority=priority,
+                sentiment_label=sentiment[0],
+                sentiment_score=sentiment[1],
+                matched_rule=rule,
+            )
+        )
+
+    def receive(self, message: Message, *, actor: str) -> None:
+        """An inbound customer message joins the thread; a resolved thread reopens."""
+        if message.direction is not Direction.INBOUND:
+            raise InvalidInput("receive() takes inbound messages only")
+        if self.status is Status.RESOLVED:
+            self._reopen(at=message.created_at, actor=actor)
+        elif self.status is Status.PENDING:
+            self.status = Status.OPEN if self.assignee_id else Status.NEW
+        if self.first_inbound_at is None:
+            self.first_inbound_at = message.created_at
+        self.last_message_at = max(self.last_message_at, message.created_at)
+        self.sentiment_label = message.sentiment_label
+        self.events.append(
+            ev.MessageReceived(
+                occurred_at=message.created_at,
+                actor=actor,
+                conversation_id=self.id,
+                message_id=message.id,
+                channel_account_id=message.channel_account_id,
+                customer_id=message.customer_id or self.customer_id,
+                visibility=message.visibility.value,
+                sentiment_label=message.sentiment_label or "neutral",
+                sentiment_score=message.sentiment_score or 0.0,
+            )
+        )
+
+    # -- agent work --------------------------------------------------------------------------------
+    def send(self, message: Message, *, actor: str) -> None:
+        """An outbound reply (by an agent, or by the brand in imported history)."""
+        if message.direction is not Direction.OUTBOUND or message.visibility is Visibility.NOTE:
+            raise InvalidInput("send() takes outbound public or private replies only")
+        first = (
+            self.first_response_at is None
+            and self.first_inbound_at is not None
+            and message.created_at >= self.first_inbound_at
+        )
+        if first:
+            self.first_response_at = message.created_at
+        self.last_message_at = max(self.last_message_at, message.created_at)
+        if self.status is not Status.RESOLVED:
+            self.status = Status.PENDING  # answered: now the customer's turn
+        self.events.append(
+            ev.MessageSent(
+                occurred_at=message.created_at,
+                actor=actor,
+                conversation_id=self.id,
+                message_id=message.id,
+                channel_account_id=message.channel_account_id,
+                visibility=message.visibility.value,
+                agent_id=message.agent_id,
+                first_response=first,
+            )
+        )
+
+    def add_note(self, message: Message, *, agent_id: str) -> None:
+        if message.visibility is not Visibility.NOTE:
+            raise InvalidInput("a note must have visibility 'note'")
+        self.events.append(
+            ev.NoteAdded(
+                occurred_at=message.created_at,
+                actor=f"agent:{agent_id}",
+                conversation_id=self.id,
+                message_id=message.id,
+                agent_id=agent_id,
+            )
+        )
+
+    def assign(self, agent_id: str, *, at: datetime, actor: str) -> None:
+        if self.status is Status.RESOLVED:
+            raise Conflict(f"conversation {self.id} is resolved; reopen it first")
+        previous = self.assignee_id
+        if previous == agent_id:
+            return
+        self.assignee_id = agent_id
+        self.events.append(
+            ev.ConversationAssigned(
+                occurred_at=at,
+                actor=actor,
+                conversation_id=self.id,
+                agent_id=agent_id,
+                queue_id=self.queue_id,
+                previous_agent_id=previous,
+            )
+        )
+
+    def accept(self, agent_id: str, *, at: datetime) -> None:
+        """The agent takes the work: their offer, or an unassigned conversation picked from the queue."""
+        if self.assignee_id not in (None, agent_id):
+            raise Conflict(f"conversation {self.id} is assigned to another agent ({self.assignee_id})")
+        self.assign(agent_id, at=at, actor=f"agent:{agent_id}")
+        if self.status is Status.NEW:
+            self.status = Status.OPEN
+        self.events.append(
+            ev.ConversationAccepted(
+                occurred_at=at, actor=f"agent:{agent_id}", conversation_id=self.id, agent_id=agent_id
+            )
+        )
+
+    def unassign(self, *, at: datetime, actor: str) -> None:
+        if self.assignee_id is None:
+            return
+        previous, self.assignee_id = self.assignee_id, None
+        self.events.append(
+            ev.ConversationUnassigned(occurred_at=at, actor=actor, conversation_id=self.id, agent_id=previous)
+        )
+
+    def tag(self, *, add: set[str], remove: set[str], at: datetime, actor: str) -> None:
+        clean_add = {t.strip().lower() for t in add if t.strip()}
+        clean_remove = {t.strip().lower() for t in remove if t.strip()}
+        added = clean_add - self.tags
+        removed = clean_remove & self.tags
+        if not added and not removed:
+            return
+        self.tags = (self.tags | added) - removed
+        self.events.append(
+            ev.ConversationTagged(
+                occurred_at=at,
+                actor=actor,
+                conversation_id=self.id,
+                added=tuple(sorted(added)),
+                removed=tuple(sorted(removed)),
+            )
+        )
+
+    def transfer(self, queue_id: str, *, at: datetime, actor: str) -> None:
+        """Move to another queue: it leaves its agent and waits there to be routed again."""
+        if queue_id == self.queue_id:
+            raise Conflict(f"conversation {self.id} is already in queue {queue_id}")
+        if self.status is Status.RESOLVED:
+            raise Conflict(f"conversation {self.id} is resolved; reopen it first")
+        previous_queue = self.queue_id
+        self.unassign(at=at, actor=actor)
+        self.queue_id = queue_id
+        self.status = Status.NEW
+        self.events.append(
+            ev.ConversationTransferred(
+                occurred_at=at,
+                actor=actor,
+                conversation_id=self.id,
+                from_queue_id=previous_queue,
+                to_queue_id=queue_id,
+            )
+        )
+
+    def resolve(self, *, at: datetime, actor: str) -> None:
+        if self.status is Status.RESOLVED:
+            raise Conflict(f"conversation {self.id} is already resolved")
+        self.status = Status.RESOLVED
+        self.events.append(ev.ConversationResolved(occurred_at=at, actor=actor, conversation_id=self.id))
+
+    def reopen(self, *, at: datetime, actor: str) -> None:
+        if self.status is not Status.RESOLVED:
+            raise Conflict(f"conversation {self.id} is not resolved")
+        self._reopen(at=at, actor=actor)
+
+    def _reopen(self, *, at: datetime, actor: str) -> None:
+        self.status = Status.OPEN if self.assignee_id else Status.NEW
+        self.events.append(ev.ConversationReopened(occurred_at=at, actor=actor, conversation_id=self.id))
+
+    def link_private(self, private_conversation_id: str, *, at: datetime, actor: str) -> None:
+        self.private_conversation_id = private_conversation_id
+        self.events.append(
+            ev.ConversationTakenPrivate(
+                occurred_at=at,
+                actor=actor,
+                conversation_id=self.id,
+                private_conversation_id=private_conversation_id,
+            )
+        )

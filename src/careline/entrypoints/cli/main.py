@@ -1,0 +1,161 @@
+"""The `careline` command (docs/ARCHITECTURE.md#entry-points)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from careline.entrypoints.cli.context import CliState
+from careline.entrypoints.cli.setup import ensure_admin, ensure_defaults
+from careline.ingestion.commands import IngestMessages
+from careline.ingestion.importers import FORMATS, parse
+from careline.kernel.errors import CarelineError
+
+app = typer.Typer(help="Careline: social customer care as just another contact-center channel.", no_args_is_help=True, pretty_exceptions_show_locals=False
+)
+console = Console(stderr=True)
+IMPORT_BATCH = 1000
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", envvar="CARELINE_DATABASE_URL", help="SQLAlchemy database URL")
+    ] = None,
+    home: Annotated[
+        Path | None, typer.Option("--home", envvar="CARELINE_HOME", help="data directory (default ./.careline)")
+    ] = None,
+) -> None:
+    ctx.obj = CliState(home=home, database_url=database_url)
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    admin_email: Annotated[str, typer.Option(help="the admin's log-in")] = "admin@careline.local",
+    admin_password: Annotated[
+        str | None, typer.Option(envvar="CARELINE_ADMIN_PASSWORD", help="generated when not given")
+    ] = None,
+) -> None:
+    """Create or migrate the database, the default queue and API account, and an admin user."""
+    careline = ctx.obj.app()
+    try:
+        ensure_defaults(careline)
+        admin, generated = ensure_admin(careline, admin_email, admin_password)
+    except CarelineError as error:
+        raise typer.BadParameter(str(error)) from error
+    finally:
+        careline.close()
+    console.print(f"database ready: {careline.settings.effective_database_url}")
+    if generated:
+        console.print(f"admin [bold]{admin.email}[/] created with password [bold]{generated}[/] (shown once)")
+    else:
+        console.print(f"admin {admin.email} exists")
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    format: Annotated[str, typer.Option("--format", help=f"one of {', '.join(FORMATS)}")] = "twcs",
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON summary as the last line")] = False,
+) -> None:
+    """Load a dataset through the ingestion path: threads, customers, brands, triage."""
+    if format not in FORMATS:
+        raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
+    try:
+        parsed = parse(file, format)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise typer.BadParameter(str(error)) from error
+    careline = ctx.obj.app()
+    totals = {"messages": 0, "conversations": 0, "customers": 0, "duplicates_skipped": 0}
+    try:
+        ensure_defaults(careline)
+        with _progress() as progress:
+            task = progress.add_task(f"importing {file.name}", total=len(parsed.messages))
+            for start in range(0, len(parsed.messages), IMPORT_BATCH):
+                chunk = tuple(parsed.messages[start : start + IMPORT_BATCH])
+                result = careline.handle(IngestMessages(items=chunk, create_accounts=True))
+                totals["messages"] += result.count("created")
+                totals["duplicates_skipped"] += result.count("duplicate")
+                totals["conversations"] += result.conversations_created
+                totals["customers"] += result.customers_created
+                for item in result.items:
+                    if item.status == "rejected":
+                        parsed.rejected.append(_rejection(chunk[item.index], item.error))
+                progress.advance(task, len(chunk))
+    finally:
+        careline.close()
+    summary = {
+        **totals,
+        "rejected": len(parsed.rejected),
+        "rejects": [{"line": r.line, "reason": r.reason} for r in parsed.rejected],
+    }
+    for reject in parsed.rejected:
+        console.print(f"[yellow]rejected[/] line {reject.line}: {reject.reason}")
+    console.print(
+        f"added {totals['messages']} messages, {totals['conversations']} conversations, "
+        f"{totals['customers']} customers; {totals['duplicates_skipped']} duplicates skipped, "
+        f"{len(parsed.rejected)} rejected"
+    )
+    if as_json:
+        print(json.dumps(summary))
+
+
+def _rejection(message: object, error: str | None) -> object:
+    from careline.ingestion.importers import Rejection
+
+    return Rejection(line=0, reason=f"{getattr(message, 'platform_message_id', '?')}: {error}")
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Volumes, first response time, service level, resolution and backlog, from the event log."""
+    careline = ctx.obj.app()
+    try:
+        summary = careline.reports.summary()
+    finally:
+        careline.close()
+    if as_json:
+        print(json.dumps(summary))
+        return
+    _print_report(summary)
+
+
+def _print_report(summary: dict) -> None:
+    from rich.table import Table
+
+    conversations, messages, frt, sl = (
+        summary["conversations"], summary["messages"], summary["first_response_minutes"], summary["service_level"]
+    )
+    table = Table(title="Careline summary", show_header=False)
+    table.add_row("conversations", str(conversations["total"]))
+    table.add_row("resolved", f"{conversations['resolved']} (rate {conversations['resolution_rate']})")
+    table.add_row("open backlog", str(conversations["open_backlog"]))
+    table.add_row("messages in / out", f"{messages['inbound']} / {messages['outbound']}")
+    table.add_row("first response p50 / p90 (min)", f"{frt['p50']} / {frt['p90']}")
+    table.add_row("service level", f"{sl['within_target']} of {sl['answered']} (rate {sl['rate']})")
+    for channel, counts in messages["by_channel"].items():
+        table.add_row(f"  channel {channel}", f"{counts['inbound']} in / {counts['outbound']} out")
+    for queue, count in conversations["by_queue"].items():
+        table.add_row(f"  queue {queue}", f"{count} conversations")
+    Console().print(table)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
+    )
+
+
+def run() -> None:
+    app()

@@ -1,0 +1,201 @@
+"""Ingestion: one batch, one transaction: dedupe, identify, thread, triage, persist (docs/ingestion.md).
+
+The batch is committed before the caller acknowledges anything, so an accepted message is never lost;
+(channel account, platform message id) is unique, so replays and retries store nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from careline.channels.model import ChannelAccount, ChannelKind
+from careline.contacts.model import Customer, Identity
+from careline.conversations.model import Conversation, Direction, Message, Visibility
+from careline.ingestion.commands import IngestMessages
+from careline.ingestion.model import BatchResult, InboundMessage, ItemResult
+from careline.kernel.clock import Clock
+from careline.kernel.events import Event
+from careline.kernel.ids import new_id
+from careline.triage.rules import KeywordRouter, first_priority
+from careline.triage.sentiment import VaderSentiment
+
+MAX_TEXT = 20_000
+
+
+class Ingestor:
+    """Turns normalized inbound messages into stored, threaded, triaged conversations."""
+
+    def __init__(self, uow_factory: Callable[[], Any], clock: Clock, sentiment: VaderSentiment) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+        self._sentiment = sentiment
+
+    def ingest(self, command: IngestMessages) -> tuple[BatchResult, list[Event]]:
+        with self._uow_factory() as uow:
+            writer = _BatchWriter(uow, self._clock(), self._sentiment, command.create_accounts)
+            result = writer.write(command.items)
+            events = uow.commit()
+        return result, events
+
+
+class _BatchWriter:
+    def __init__(self, uow: Any, now: datetime, sentiment: VaderSentiment, create_accounts: bool) -> None:
+        self.uow = uow
+        self.now = now
+        self.sentiment = sentiment
+        self.create_accounts = create_accounts
+        self.result = BatchResult(items=[])
+        self.accounts: dict[tuple[str, str], ChannelAccount | None] = {}
+        self.router = KeywordRouter(uow.queues.all())
+
+    def write(self, batch: Sequence[InboundMessage]) -> BatchResult:
+        items: list[tuple[int, InboundMessage, ChannelAccount]] = []
+        for index, item in enumerate(batch):
+            problem = _problem(item)
+            account = None if problem else self._account(item)
+            if problem is None and account is None:
+                problem = f"unknown channel account {item.channel}/{item.account}; create it first"
+            if problem:
+                self.result.items.append(ItemResult(index, "rejected", error=problem))
+            else:
+                items.append((index, item, account))
+        by_account: dict[str, list[tuple[int, InboundMessage, ChannelAccount]]] = {}
+        for entry in items:
+            by_account.setdefault(entry[2].id, []).append(entry)
+        messages: list[Message] = []
+        for entries in by_account.values():
+            messages.extend(self._write_account(entries))
+        self.uow.messages.add_many(messages)
+        self.result.items.sort(key=lambda r: r.index)
+        return self.result
+
+    def _account(self, item: InboundMessage) -> ChannelAccount | None:
+        key = (item.channel, item.account)
+        if key not in self.accounts:
+            account = self.uow.accounts.find(*key)
+            if account is None and self.create_accounts:
+                account = ChannelAccount(new_id("acc"), ChannelKind(item.channel), item.account, self.now)
+                self.uow.accounts.add(account)
+            self.accounts[key] = account
+        return self.accounts[key]
+
+    def _write_account(self, entries: list[tuple[int, InboundMessage, ChannelAccount]]) -> list[Message]:
+        account = entries[0][2]
+        uow = self.uow
+        platform_ids = [i.platform_message_id for _, i, _ in entries]
+        reply_ids = [i.reply_to for _, i, _ in entries if i.reply_to]
+        known = uow.messages.conversation_of(account.id, platform_ids + reply_ids)
+        thread_keys = [i.thread_key for _, i, _ in entries if i.thread_key]
+        threads = uow.conversations.by_thread_keys(account.id, thread_keys)
+        threads_by_id = uow.conversations.by_ids(set(known.values()))
+        authors = {i.author_id for _, i, _ in entries if i.direction == "inbound"}
+        customers = uow.customers.customers_for(account.kind.value, authors)
+        new_customers: list[Customer] = []
+        new_identities: list[Identity] = []
+        stored: list[Message] = []
+        for index, item, _ in entries:
+            if item.platform_message_id in known:
+                self.result.items.append(
+                    ItemResult(index, "duplicate", conversation_id=known[item.platform_message_id])
+                )
+                continue
+            inbound = item.direction == "inbound"
+            customer_id = None
+            if inbound:
+                customer_id = customers.get(item.author_id)
+                if customer_id is None:
+                    customer = Customer(new_id("cus"), item.author_name or item.author_id, self.now)
+                    customer_id = customers[item.author_id] = customer.id
+                    new_customers.append(customer)
+                    new_identities.append(
+                        Identity(account.kind.value, item.author_id, customer.id, item.author_name)
+                    )
+            message = self._message(item, account, customer_id)
+            conversation = None
+            if item.reply_to and item.reply_to in known:
+                conversation = threads_by_id.get(known[item.reply_to])
+            if conversation is None and item.thread_key:
+                conversation = threads.get(item.thread_key)
+            if conversation is None:
+                thread_key = item.thread_key or item.platform_message_id
+                conversation = self._start(message, customer_id, thread_key)
+                threads[thread_key] = conversation
+                self.result.conversations_created += 1
+            threads_by_id[conversation.id] = conversation
+            message.conversation_id = conversation.id
+            if inbound:
+                if conversation.customer_id is None:
+                    conversation.customer_id = customer_id
+                conversation.receive(message, actor=f"customer:{customer_id}")
+            else:
+                conversation.send(message, actor=f"brand:{item.author_id}")
+            known[item.platform_message_id] = conversation.id
+            stored.append(message)
+            self.result.items.append(ItemResult(index, "created", message.id, conversation.id))
+        uow.customers.add_many(new_customers, new_identities)
+        self.result.customers_created += len(new_customers)
+        return stored
+
+    def _message(self, item: InboundMessage, account: ChannelAccount, customer_id: str | None) -> Message:
+        inbound = item.direction == "inbound"
+        sentiment = self.sentiment.analyse(item.text) if inbound else None
+        return Message(
+            id=new_id("msg"),
+            conversation_id="",
+            channel_account_id=account.id,
+            direction=Direction(item.direction),
+            visibility=Visibility(item.visibility),
+            text=item.text,
+            created_at=item.created_at or self.now,
+            received_at=self.now,
+            platform_message_id=item.platform_message_id,
+            reply_to_platform_id=item.reply_to,
+            author_external_id=item.author_id,
+            customer_id=customer_id,
+            raw=item.raw,
+            sentiment_label=sentiment.label if sentiment else None,
+            sentiment_score=sentiment.score if sentiment else None,
+            delivery_status=None if inbound else "external",
+        )
+
+    def _start(self, message: Message, customer_id: str | None, thread_key: str) -> Conversation:
+        queue, rule = self.router.pick(message.text) if customer_id else (self.router.default, None)
+        conversation = Conversation.start(
+            id=new_id("cnv"),
+            message=message,
+            customer_id=customer_id,
+            thread_key=thread_key,
+            queue_id=queue.id,
+            actor=f"customer:{customer_id}" if customer_id else f"brand:{message.author_external_id}",
+        )
+        label, score = message.sentiment_label or "neutral", message.sentiment_score or 0.0
+        conversation.sentiment_label = label
+        priority = first_priority(score)
+        conversation.triage(
+            queue_id=queue.id, priority=priority, rule=rule, sentiment=(label, score), at=message.created_at
+        )
+        self.uow.conversations.add(conversation)
+        return conversation
+
+
+def _problem(item: InboundMessage) -> str | None:
+    """Semantic checks every channel shares; the entry point has already checked types."""
+    if item.channel not in ChannelKind._value2member_map_:
+        return f"channel must be one of {', '.join(k.value for k in ChannelKind)}"
+    if not item.platform_message_id.strip():
+        return "platform_message_id must not be empty"
+    if not item.author_id.strip():
+        return "author_id must not be empty"
+    if not item.text.strip():
+        return "text must not be empty"
+    if len(item.text) > MAX_TEXT:
+        return f"text is longer than {MAX_TEXT} characters"
+    if item.direction not in ("inbound", "outbound"):
+        return "direction must be inbound or outbound"
+    if item.visibility not in ("public", "private"):
+        return "visibility must be public or private"
+    if item.created_at is not None and item.created_at.tzinfo is None:
+        return "created_at must carry a time zone"
+    return None

@@ -1,0 +1,1 @@
+"""Shared building blocks: ids, clock, events, errors, message bus (docs/ARCHITECTURE.md)."""

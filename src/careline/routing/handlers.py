@@ -1,0 +1,67 @@
+"""Routing writes: offer waiting conversations to agents with room (docs/ARCHITECTURE.md#routing).
+
+Concurrency is handled by one mechanism: the conversation's version. Two routers that pick the same
+conversation cannot both commit; the loser's whole pass rolls back and is retried from fresh state.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from careline.agents.model import AgentStatus
+from careline.kernel.clock import Clock
+from careline.kernel.errors import Conflict
+from careline.kernel.events import Event
+from careline.routing.policies import AgentLoad, plan_assignments
+
+log = logging.getLogger(__name__)
+ATTEMPTS = 5
+
+
+class Router:
+    def __init__(self, uow_factory: Callable[[], Any], clock: Clock) -> None:
+        self._uow = uow_factory
+        self._clock = clock
+
+    def route(self) -> list[Event]:
+        """One routing pass; returns the committed assignment events."""
+        for _ in range(ATTEMPTS):
+            try:
+                return self._route_once()
+            except Conflict as conflict:
+                log.info("routing pass lost a race (%s); retrying", conflict)
+        return []
+
+    def on_events(self, _events: Sequence[Event]) -> list[Event]:
+        """Subscriber: anything that adds waiting work or frees an agent triggers one pass."""
+        return self.route()
+
+    def _route_once(self) -> list[Event]:
+        now = self._clock()
+        with self._uow() as uow:
+            online = [a for a in uow.agents.all() if a.status is AgentStatus.ONLINE]
+            if not online:
+                return []
+            loads = uow.conversations.agent_loads()
+            candidates = [
+                AgentLoad(agent, dict(loads.get(agent.id, {})), agent.available_since or agent.created_at)
+                for agent in online
+            ]
+            waiting = uow.conversations.waiting()
+            if not waiting:
+                return []
+            queues = {q.id: q for q in uow.queues.all()}
+            plan = plan_assignments(waiting, candidates, queues, now)
+            if not plan:
+                return []
+            conversations = uow.conversations.by_ids(a.conversation_id for a in plan)
+            by_agent = {c.agent.id: c for c in candidates}
+            for assignment in plan:
+                conversation = conversations[assignment.conversation_id]
+                conversation.assign(assignment.agent_id, at=now, actor="system:router")
+                agent = by_agent[assignment.agent_id].agent
+                agent.available_since = now  # longest-idle ordering counts from the last offer
+                uow.agents.save(agent)
+            return uow.commit()
