@@ -17,6 +17,7 @@ from careline.agents.handlers import AdminHandlers
 from careline.channels.adapters.api import ApiChannel
 from careline.channels.registry import ChannelRegistry
 from careline.config import Settings
+from careline.contacts.handlers import ContactHandlers
 from careline.conversations import events as conversation_events
 from careline.conversations.handlers import ConversationHandlers
 from careline.ingestion.commands import IngestMessages
@@ -72,7 +73,12 @@ def bootstrap(settings: Settings, clock: Clock = utcnow, http: httpx.Client | No
     bus = MessageBus()
     ingestor = Ingestor(uow_factory, clock, VaderSentiment())
     bus.register(IngestMessages, ingestor.ingest)
-    for handlers in (ConversationHandlers(uow_factory, clock), AdminHandlers(uow_factory, clock)):
+    handler_groups = (
+        ConversationHandlers(uow_factory, clock),
+        AdminHandlers(uow_factory, clock),
+        ContactHandlers(uow_factory, clock),
+    )
+    for handlers in handler_groups:
         for command_type, handler in handlers.commands().items():
             bus.register(command_type, handler)
     router = Router(uow_factory, clock)

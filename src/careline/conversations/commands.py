@@ -53,3 +53,12 @@ class ResolveConversation:
 class ReopenConversation:
     conversation_id: str
     agent_id: str
+
+
+@frozen
+class TakePrivate:
+    """Move a public thread to a private conversation with the same customer, opened by ``text``."""
+
+    conversation_id: str
+    agent_id: str
+    text: str

@@ -1,4 +1,4 @@
-"""Events of the conversations context; their names are the event log's contract (docs/events.md)."""
+"""Events of the conversations context; their names are the event log's contract (docs/ARCHITECTURE.md#events)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from careline.agents.model import Agent, Role
 from careline.conversations import commands as cmd
-from careline.conversations.model import Conversation, Direction, Message, Visibility
+from careline.conversations.model import Conversation, Direction, Message, Status, Visibility
 from careline.kernel.clock import Clock
 from careline.kernel.errors import Conflict, InvalidInput
 from careline.kernel.events import Event
@@ -32,6 +32,7 @@ class ConversationHandlers:
             cmd.TransferConversation: self.transfer,
             cmd.ResolveConversation: self.resolve,
             cmd.ReopenConversation: self.reopen,
+            cmd.TakePrivate: self.take_private,
         }
 
     def accept(self, c: cmd.AcceptConversation) -> Result:
@@ -93,6 +94,36 @@ class ConversationHandlers:
             uow.agents.get(c.agent_id)
             conversation.reopen(at=self._clock(), actor=f"agent:{c.agent_id}")
             return conversation.id, uow.commit()
+
+
+    def take_private(self, c: cmd.TakePrivate) -> Result:
+        """The public thread links to one private conversation per customer and account, reused."""
+        text = _text(c.text, "private message")
+        with self._uow() as uow:
+            public, agent = _load_for_work(uow, c.conversation_id, c.agent_id)
+            if public.customer_id is None:
+                raise InvalidInput(f"conversation {public.id} has no customer to write to in private")
+            now = self._clock()
+            thread_key = f"private:{public.customer_id}"
+            private = uow.conversations.by_thread_keys(public.channel_account_id, [thread_key]).get(thread_key)
+            message = _outbound(public, agent, text, Visibility.PRIVATE, now)
+            if private is None:
+                private = Conversation.start(
+                    id=new_id("cnv"), message=message, customer_id=public.customer_id, thread_key=thread_key,
+                    queue_id=public.queue_id, actor=f"agent:{agent.id}",
+                )
+                uow.conversations.add(private)
+            elif private.status is Status.RESOLVED:
+                private.reopen(at=now, actor=f"agent:{agent.id}")
+            if private.assignee_id is None:
+                private.accept(agent.id, at=now)
+            message.conversation_id = private.id
+            message.delivery_status = "queued"
+            private.send(message, actor=f"agent:{agent.id}")
+            public.link_private(private.id, at=now, actor=f"agent:{agent.id}")
+            uow.messages.add_many([message])
+            uow.enqueue_effect("deliver", f"deliver:{message.id}", {"message_id": message.id}, message.id)
+            return private.id, uow.commit()
 
 
 def _text(text: str, what: str) -> str:

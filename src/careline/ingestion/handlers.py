@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from careline.channels.model import ChannelAccount, ChannelKind
+from careline.contacts.events import CustomerCreated
 from careline.contacts.model import Customer, Identity
 from careline.conversations.model import Conversation, Direction, Message, Visibility
 from careline.ingestion.commands import IngestMessages
@@ -135,6 +136,15 @@ class _BatchWriter:
             stored.append(message)
             self.result.items.append(ItemResult(index, "created", message.id, conversation.id))
         uow.customers.add_many(new_customers, new_identities)
+        uow.record(
+            *(
+                CustomerCreated(
+                    occurred_at=self.now, actor="system:ingestion", customer_id=i.customer_id,
+                    channel=i.channel, external_id=i.external_id,
+                )
+                for i in new_identities
+            )
+        )
         self.result.customers_created += len(new_customers)
         return stored
 

@@ -23,7 +23,7 @@ MENTION = re.compile(r"@(\w{1,50})")
 
 @dataclasses.dataclass(frozen=True)
 class Rejection:
-    line: int
+    line: int | None  # None: refused by the ingestor after parsing
     reason: str
 
 

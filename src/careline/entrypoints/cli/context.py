@@ -5,6 +5,10 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import typer
+from pydantic import ValidationError
+from sqlalchemy import exc as sa_exc
+
 from careline.bootstrap import Careline, bootstrap
 from careline.config import Settings
 
@@ -20,7 +24,14 @@ class CliState:
             overrides["home"] = self.home
         if self.database_url is not None:
             overrides["database_url"] = self.database_url
-        return Settings(**overrides)  # type: ignore[arg-type]
+        try:
+            return Settings(**overrides)  # type: ignore[arg-type]
+        except ValidationError as error:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+            raise typer.BadParameter(problems) from error
 
     def app(self) -> Careline:
-        return bootstrap(self.settings())
+        try:
+            return bootstrap(self.settings())
+        except sa_exc.OperationalError as error:
+            raise typer.BadParameter(f"cannot open the database: {error.orig}") from error

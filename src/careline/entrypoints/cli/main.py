@@ -13,10 +13,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from careline.entrypoints.cli.context import CliState
 from careline.entrypoints.cli.setup import ensure_admin, ensure_defaults
 from careline.ingestion.commands import IngestMessages
-from careline.ingestion.importers import FORMATS, parse
+from careline.ingestion.importers import FORMATS, Rejection, parse
 from careline.kernel.errors import CarelineError
 
-app = typer.Typer(help="Careline: social customer care as just another contact-center channel.", no_args_is_help=True, pretty_exceptions_show_locals=False
+app = typer.Typer(
+    help="Careline: social customer care as just another contact-center channel.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
 )
 console = Console(stderr=True)
 IMPORT_BATCH = 1000
@@ -73,6 +76,7 @@ def import_(
         parsed = parse(file, format)
     except (ValueError, UnicodeDecodeError) as error:
         raise typer.BadParameter(str(error)) from error
+    records = len(parsed.messages) + len(parsed.rejected)
     careline = ctx.obj.app()
     totals = {"messages": 0, "conversations": 0, "customers": 0, "duplicates_skipped": 0}
     try:
@@ -88,17 +92,20 @@ def import_(
                 totals["customers"] += result.customers_created
                 for item in result.items:
                     if item.status == "rejected":
-                        parsed.rejected.append(_rejection(chunk[item.index], item.error))
+                        message_id = chunk[item.index].platform_message_id
+                        parsed.rejected.append(Rejection(None, f"message {message_id}: {item.error}"))
                 progress.advance(task, len(chunk))
     finally:
         careline.close()
     summary = {
+        "records": records,
         **totals,
         "rejected": len(parsed.rejected),
         "rejects": [{"line": r.line, "reason": r.reason} for r in parsed.rejected],
     }
     for reject in parsed.rejected:
-        console.print(f"[yellow]rejected[/] line {reject.line}: {reject.reason}")
+        where = f"line {reject.line}" if reject.line is not None else "record"
+        console.print(f"[yellow]rejected[/] {where}: {reject.reason}")
     console.print(
         f"added {totals['messages']} messages, {totals['conversations']} conversations, "
         f"{totals['customers']} customers; {totals['duplicates_skipped']} duplicates skipped, "
@@ -106,12 +113,6 @@ def import_(
     )
     if as_json:
         print(json.dumps(summary))
-
-
-def _rejection(message: object, error: str | None) -> object:
-    from careline.ingestion.importers import Rejection
-
-    return Rejection(line=0, reason=f"{getattr(message, 'platform_message_id', '?')}: {error}")
 
 
 @app.command()

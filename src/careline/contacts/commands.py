@@ -1,0 +1,14 @@
+"""Commands of the contacts context."""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class MergeCustomers:
+    """The same person reached us on two channels: ``source`` becomes part of ``target``."""
+
+    source_customer_id: str
+    target_customer_id: str
+    agent_id: str

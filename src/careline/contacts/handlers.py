@@ -1,0 +1,31 @@
+"""Writes of the contacts context."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from careline.contacts.commands import MergeCustomers
+from careline.kernel.clock import Clock
+from careline.kernel.events import Event
+
+Result = tuple[Any, list[Event]]
+
+
+class ContactHandlers:
+    def __init__(self, uow_factory: Callable[[], Any], clock: Clock) -> None:
+        self._uow = uow_factory
+        self._clock = clock
+
+    def commands(self) -> dict[type, Callable[[Any], Result]]:
+        return {MergeCustomers: self.merge}
+
+    def merge(self, c: MergeCustomers) -> Result:
+        """Identities, conversations and messages of the source follow the surviving target."""
+        with self._uow() as uow:
+            uow.agents.get(c.agent_id)
+            source = uow.customers.get(c.source_customer_id)
+            target = uow.customers.get(c.target_customer_id)
+            source.merge_into(target, at=self._clock(), actor=f"agent:{c.agent_id}")
+            uow.customers.move_everything(source.id, target.id)
+            return target.id, uow.commit()

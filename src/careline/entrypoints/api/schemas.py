@@ -1,0 +1,242 @@
+"""What the HTTP API accepts (XCreate / XUpdate) and returns (XPublic) (docs/api.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from careline.agents.model import Agent, Queue
+from careline.channels.model import ChannelAccount
+from careline.ingestion.model import InboundMessage
+
+Id = Field(max_length=200)
+
+
+class Input(BaseModel):
+    """Request bodies: unknown fields are ignored, so clients may send more than we read."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+# -- auth and agents ---------------------------------------------------------------------------------
+class TokenCreate(Input):
+    email: str
+    password: str
+
+
+class AgentPublic(BaseModel):
+    id: str
+    name: str
+    email: str
+    role: str
+    skills: list[str]
+    capacity: dict[str, int]
+    status: str
+
+    @classmethod
+    def of(cls, agent: Agent) -> AgentPublic:
+        return cls(
+            id=agent.id,
+            name=agent.name,
+            email=agent.email,
+            role=agent.role.value,
+            skills=sorted(agent.skills),
+            capacity=dict(agent.capacity),
+            status=agent.status.value,
+        )
+
+
+class TokenPublic(BaseModel):
+    token: str
+    agent: AgentPublic
+
+
+class StatusUpdate(Input):
+    status: Literal["online", "away", "offline"]
+
+
+class AgentCreate(Input):
+    name: str
+    email: str
+    password: str | None = None
+    role: Literal["admin", "supervisor", "agent"] = "agent"
+    skills: list[str] = []
+    capacity: dict[str, int] = {}
+
+
+# -- inbound messages --------------------------------------------------------------------------------
+class MessageCreate(Input):
+    """One inbound (or brand-authored, for history) message, validated on its own within a batch."""
+
+    channel: str = Field(max_length=16)
+    account: str = Field(max_length=200)
+    platform_message_id: str = Id
+    author_id: str = Id
+    author_name: str | None = Id
+    text: str
+    created_at: AwareDatetime | None = None
+    direction: Literal["inbound", "outbound"] = "inbound"
+    visibility: Literal["public", "private"] = "public"
+    reply_to: str | None = Id
+    thread_key: str | None = Id
+    raw: dict[str, Any] | None = None
+
+    def to_inbound(self) -> InboundMessage:
+        return InboundMessage(
+            channel=self.channel,
+            account=self.account,
+            platform_message_id=self.platform_message_id,
+            author_id=self.author_id,
+            text=self.text,
+            created_at=self.created_at,
+            direction=self.direction,
+            visibility=self.visibility,
+            author_name=self.author_name,
+            reply_to=self.reply_to,
+            thread_key=self.thread_key,
+            raw=self.raw,
+        )
+
+
+class IngestItemPublic(BaseModel):
+    index: int
+    status: Literal["created", "duplicate", "rejected"]
+    message_id: str | None = None
+    conversation_id: str | None = None
+    error: str | None = None
+
+
+class IngestPublic(BaseModel):
+    results: list[IngestItemPublic]
+    created: int
+    duplicates: int
+    rejected: int
+    detail: str | None = None  # set when something was rejected: the problems, by index
+
+
+# -- conversations -----------------------------------------------------------------------------------
+class MessagePublic(BaseModel):
+    id: str
+    direction: str
+    visibility: str
+    text: str
+    author_external_id: str | None
+    customer_id: str | None
+    agent_id: str | None
+    created_at: datetime
+    platform_message_id: str | None
+    reply_to_platform_id: str | None
+    sentiment_label: str | None
+    sentiment_score: float | None
+    delivery_status: str | None
+
+
+class ConversationPublic(BaseModel):
+    id: str
+    channel: str
+    account: str
+    customer_id: str | None
+    status: str
+    priority: float
+    queue: str
+    assignee_id: str | None
+    tags: list[str]
+    created_at: datetime
+    last_message_at: datetime
+    first_response_at: datetime | None
+    sentiment: str | None
+    private_conversation_id: str | None
+    version: int
+
+
+class ConversationDetail(ConversationPublic):
+    messages: list[MessagePublic]
+
+
+class ConversationPage(BaseModel):
+    items: list[ConversationPublic]
+    total: int
+
+
+class EventPublic(BaseModel):
+    seq: int
+    type: str
+    actor: str
+    occurred_at: datetime
+    data: dict[str, Any]
+
+
+class ReplyCreate(Input):
+    text: str
+    visibility: Literal["public", "private"] = "public"
+
+
+class NoteCreate(Input):
+    text: str
+
+
+class TagsUpdate(Input):
+    add: list[str] = []
+    remove: list[str] = []
+
+
+class TransferCreate(Input):
+    queue: str
+
+
+# -- administration ----------------------------------------------------------------------------------
+class QueueCreate(Input):
+    name: str
+    keywords: list[str] = []
+    required_skills: list[str] = []
+    first_response_target_seconds: int = 3600
+    rank: int = 100
+    is_default: bool = False
+
+
+class QueuePublic(BaseModel):
+    id: str
+    name: str
+    keywords: list[str]
+    required_skills: list[str]
+    first_response_target_seconds: int
+    rank: int
+    is_default: bool
+
+    @classmethod
+    def of(cls, queue: Queue) -> QueuePublic:
+        return cls(
+            id=queue.id,
+            name=queue.name,
+            keywords=list(queue.keywords),
+            required_skills=sorted(queue.required_skills),
+            first_response_target_seconds=queue.first_response_target_seconds,
+            rank=queue.rank,
+            is_default=queue.is_default,
+        )
+
+
+class ChannelAccountCreate(Input):
+    kind: str
+    name: str
+    callback_url: str | None = None
+
+
+class ChannelAccountPublic(BaseModel):
+    id: str
+    kind: str
+    name: str
+    callback_url: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, account: ChannelAccount) -> ChannelAccountPublic:
+        return cls(
+            id=account.id,
+            kind=account.kind.value,
+            name=account.name,
+            callback_url=account.callback_url,
+            created_at=account.created_at,
+        )
