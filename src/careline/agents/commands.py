@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-frozen = dataclasses.dataclass(frozen=True, kw_only=True)
 
-
-@frozen
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class CreateAgent:
     name: str
     email: str
@@ -17,13 +15,13 @@ class CreateAgent:
     capacity: tuple[tuple[str, int], ...] = ()
 
 
-@frozen
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class SetAgentStatus:
     agent_id: str
     status: str
 
 
-@frozen
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class IssueToken:
     """Log in: email and password for a new API token."""
 
@@ -31,7 +29,7 @@ class IssueToken:
     password: str
 
 
-@frozen
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class CreateQueue:
     name: str
     keywords: tuple[str, ...] = ()
@@ -41,7 +39,7 @@ class CreateQueue:
     is_default: bool = False
 
 
-@frozen
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class CreateChannelAccount:
     kind: str
     name: str

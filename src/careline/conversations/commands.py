@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 
-frozen = dataclasses.dataclass(frozen=True, kw_only=True)
 
-
-@frozen
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class AcceptConversation:
     conversation_id: str
     agent_id: str
 
 
-@frozen
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class SendReply:
     conversation_id: str
     agent_id: str
@@ -21,14 +19,14 @@ class SendReply:
     visibility: str = "public"  # public | private
 
 
-@frozen
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class AddNote:
     conversation_id: str
     agent_id: str
     text: str
 
 
-@frozen
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class TagConversation:
     conversation_id: str
     agent_id: str
@@ -36,26 +34,26 @@ class TagConversation:
     remove: frozenset[str] = frozenset()
 
 
-@frozen
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class TransferConversation:
     conversation_id: str
     agent_id: str
     queue_id: str
 
 
-@frozen
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class ResolveConversation:
     conversation_id: str
     agent_id: str
 
 
-@frozen
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class ReopenConversation:
     conversation_id: str
     agent_id: str
 
 
-@frozen
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class TakePrivate:
     """Move a public thread to a private conversation with the same customer, opened by ``text``."""
 

@@ -6,10 +6,8 @@ import dataclasses
 
 from careline.kernel.events import Event
 
-frozen = dataclasses.dataclass(frozen=True, kw_only=True)
 
-
-@frozen
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class ConversationCreated(Event):
     name = "conversation.created"
     channel_account_id: str
@@ -17,7 +15,7 @@ class ConversationCreated(Event):
     thread_key: str
 
 
-@frozen
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class ConversationTriaged(Event):
     name = "conversation.triaged"
     queue_id: str
@@ -27,7 +25,7 @@ class ConversationTriaged(Event):
     matched_rule: str | None
 
 
-@frozen
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class MessageReceived(Event):
     name = "message.received"
     message_id: str
@@ -38,7 +36,7 @@ class MessageReceived(Event):
     sentiment_score: float
 
 
-@frozen
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class MessageSent(Event):
     name = "message.sent"
     message_id: str
@@ -48,14 +46,14 @@ class MessageSent(Event):
     first_response: bool
 
 
-@frozen
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class NoteAdded(Event):
     name = "note.added"
     message_id: str
     agent_id: str
 
 
-@frozen
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class ConversationAssigned(Event):
     name = "conversation.assigned"
     agent_id: str
@@ -63,43 +61,43 @@ class ConversationAssigned(Event):
     previous_agent_id: str | None
 
 
-@frozen
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class ConversationAccepted(Event):
     name = "conversation.accepted"
     agent_id: str
 
 
-@frozen
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class ConversationUnassigned(Event):
     name = "conversation.unassigned"
     agent_id: str
 
 
-@frozen
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class ConversationTagged(Event):
     name = "conversation.tagged"
     added: tuple[str, ...]
     removed: tuple[str, ...]
 
 
-@frozen
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class ConversationTransferred(Event):
     name = "conversation.transferred"
     from_queue_id: str
     to_queue_id: str
 
 
-@frozen
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class ConversationResolved(Event):
     name = "conversation.resolved"
 
 
-@frozen
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class ConversationReopened(Event):
     name = "conversation.reopened"
 
 
-@frozen
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class ConversationTakenPrivate(Event):
     name = "conversation.taken_private"
     private_conversation_id: str

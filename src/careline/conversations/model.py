@@ -117,8 +117,8 @@ class Conversation:
 
     def receive(self, message: Message, *, actor: str) -> None:
         """An inbound customer message joins the thread; a resolved thread reopens."""
-        if message.direction is not Direction.INBOUND:
-            raise InvalidInput("receive() takes inbound messages only")
+        if message.direction is not Direction.INBOUND or message.customer_id is None:
+            raise InvalidInput("receive() takes inbound messages from a known customer only")
         if self.status is Status.RESOLVED:
             self._reopen(at=message.created_at, actor=actor)
         elif self.status is Status.PENDING:
@@ -134,7 +134,7 @@ class Conversation:
                 conversation_id=self.id,
                 message_id=message.id,
                 channel_account_id=message.channel_account_id,
-                customer_id=message.customer_id or self.customer_id,
+                customer_id=message.customer_id,
                 visibility=message.visibility.value,
                 sentiment_label=message.sentiment_label or "neutral",
                 sentiment_score=message.sentiment_score or 0.0,

@@ -58,7 +58,7 @@ class _BatchWriter:
             account = None if problem else self._account(item)
             if problem is None and account is None:
                 problem = f"unknown channel account {item.channel}/{item.account}; create it first"
-            if problem:
+            if problem or account is None:
                 self.result.items.append(ItemResult(index, "rejected", error=problem))
             else:
                 items.append((index, item, account))

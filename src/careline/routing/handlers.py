@@ -1,7 +1,9 @@
 """Routing writes: offer waiting conversations to agents with room (docs/ARCHITECTURE.md#routing).
 
-Concurrency is handled by one mechanism: the conversation's version. Two routers that pick the same
-conversation cannot both commit; the loser's whole pass rolls back and is retried from fresh state.
+Concurrency: the conversation's version means two routers that pick the same conversation cannot both
+commit (the loser's whole pass rolls back and is retried from fresh state). Capacity is a limit across
+conversations, which no single version guards: a pass locks the online agents' rows before it reads their
+loads, so a second pass waits and then sees the first one's assignments.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from careline.agents.model import AgentStatus
 from careline.kernel.clock import Clock
 from careline.kernel.errors import Conflict
 from careline.kernel.events import Event
@@ -41,7 +42,7 @@ class Router:
     def _route_once(self) -> list[Event]:
         now = self._clock()
         with self._uow() as uow:
-            online = [a for a in uow.agents.all() if a.status is AgentStatus.ONLINE]
+            online = uow.agents.online_locked()
             if not online:
                 return []
             loads = uow.conversations.agent_loads()

@@ -11,6 +11,7 @@ from alembic.config import Config
 from sqlalchemy.engine import Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+WRITE_TRANSACTION = "careline_write_transaction"  # execution option: this transaction will write
 
 
 def create_engine(url: str) -> Engine:
@@ -36,8 +37,12 @@ def create_engine(url: str) -> Engine:
 
     @sa.event.listens_for(engine, "begin")
     def _sqlite_begin(conn: sa.Connection) -> None:
-        # Writers queue on the lock at BEGIN instead of failing with "database is locked" mid-transaction.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A unit of work reads, then writes: it takes the write lock at BEGIN so that it queues for it
+        # instead of failing with "database is locked" mid-transaction. Plain reads stay concurrent.
+        if conn.get_execution_options().get(WRITE_TRANSACTION):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
 
     return engine
 

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from careline.adapters.db import rows
 from careline.adapters.db import tables as t
-from careline.agents.model import Agent, Queue
+from careline.adapters.db.bulk import insert_rows
+from careline.agents.model import Agent, AgentStatus, Queue
 from careline.channels.model import ChannelAccount
 from careline.contacts.model import Customer, Identity
 from careline.conversations.model import Conversation, Message, Status
@@ -108,8 +109,7 @@ class ConversationRepository:
     def flush(self) -> None:
         """Insert the new, and update the changed with an optimistic version check."""
         new_rows = [rows.conversation_to_row(self.seen[i]) for i in self._new]
-        if new_rows:
-            self._db.execute(sa.insert(t.conversations), new_rows)
+        insert_rows(self._db, t.conversations, new_rows)
         changed = [c for i, c in self.seen.items() if i not in self._new and c.events]
         c = t.conversations.c
         for conversation in changed:
@@ -137,7 +137,7 @@ class MessageRepository:
 
     def flush(self) -> None:
         if self._staged:
-            self._db.execute(sa.insert(t.messages), [rows.message_to_row(m) for m in self._staged])
+            insert_rows(self._db, t.messages, [rows.message_to_row(m) for m in self._staged])
             self._staged = []
 
     def get(self, message_id: str) -> Message:
@@ -189,23 +189,22 @@ class CustomerRepository:
         return found
 
     def add_many(self, customers: list[Customer], identities: list[Identity]) -> None:
-        if customers:
-            self._db.execute(
-                sa.insert(t.customers),
-                [
-                    {"id": c.id, "display_name": c.display_name, "tier": c.tier, "created_at": c.created_at}
-                    for c in customers
-                ],
-            )
-        if identities:
-            self._db.execute(
-                sa.insert(t.identities),
-                [
-                    {"channel": i.channel, "external_id": i.external_id, "customer_id": i.customer_id,
-                     "handle": i.handle}
-                    for i in identities
-                ],
-            )
+        insert_rows(
+            self._db,
+            t.customers,
+            [
+                {"id": c.id, "display_name": c.display_name, "tier": c.tier, "created_at": c.created_at}
+                for c in customers
+            ],
+        )
+        insert_rows(
+            self._db,
+            t.identities,
+            [
+                {"channel": i.channel, "external_id": i.external_id, "customer_id": i.customer_id, "handle": i.handle}
+                for i in identities
+            ],
+        )
 
     def get(self, customer_id: str) -> Customer:
         if customer_id in self.seen:
@@ -285,6 +284,17 @@ class AgentRepository:
 
     def all(self) -> list[Agent]:
         return [rows.agent_from_row(r) for r in self._db.execute(sa.select(t.agents).order_by(t.agents.c.name))]
+
+    def online_locked(self) -> list[Agent]:
+        """Online agents, row-locked until commit (in id order, so that two lockers cannot deadlock).
+
+        A routing pass checks capacity against loads it reads; holding its agents makes a second pass wait
+        and then read the first one's assignments. SQLite ignores FOR UPDATE: BEGIN IMMEDIATE already
+        serialises its writers.
+        """
+        a = t.agents.c
+        query = sa.select(t.agents).where(a.status == AgentStatus.ONLINE.value).order_by(a.id).with_for_update()
+        return [rows.agent_from_row(r) for r in self._db.execute(query)]
 
     def add(self, agent: Agent) -> None:
         self._db.execute(sa.insert(t.agents).values(**rows.agent_to_row(agent)))

@@ -6,10 +6,11 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from careline.adapters.db import tables as t
+from careline.adapters.db.bulk import insert_rows
+from careline.adapters.db.engine import WRITE_TRANSACTION
 from careline.adapters.db.repositories import (
     AccountRepository,
     AgentRepository,
@@ -18,6 +19,8 @@ from careline.adapters.db.repositories import (
     MessageRepository,
     QueueRepository,
 )
+from careline.contacts.model import Customer
+from careline.conversations.model import Conversation
 from careline.kernel.clock import Clock
 from careline.kernel.events import Event
 
@@ -30,7 +33,7 @@ class SqlUnitOfWork:
         self._outbox: list[dict[str, Any]] = []
 
     def __enter__(self) -> SqlUnitOfWork:
-        self.connection = self._engine.connect()
+        self.connection = self._engine.connect().execution_options(**{WRITE_TRANSACTION: True})
         self._transaction = self.connection.begin()
         self.conversations = ConversationRepository(self.connection)
         self.messages = MessageRepository(self.connection)
@@ -66,16 +69,15 @@ class SqlUnitOfWork:
         self.messages.flush()
         committed = self._collect_events()
         now = self.clock()
-        if committed:
-            self.connection.execute(sa.insert(t.events), [_event_row(e, now) for e in committed])
-        if self._outbox:
-            self.connection.execute(
-                sa.insert(t.outbox),
-                [
-                    {**o, "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
-                    for o in self._outbox
-                ],
-            )
+        insert_rows(self.connection, t.events, [_event_row(e, now) for e in committed])
+        insert_rows(
+            self.connection,
+            t.outbox,
+            [
+                {**o, "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
+                for o in self._outbox
+            ],
+        )
         self._transaction.commit()
         self._outbox = []
         return committed
@@ -83,7 +85,8 @@ class SqlUnitOfWork:
     def _collect_events(self) -> list[Event]:
         collected = list(self._pending)
         self._pending = []
-        for holder in (*self.conversations.seen.values(), *self.customers.seen.values()):
+        holders: list[Conversation | Customer] = [*self.conversations.seen.values(), *self.customers.seen.values()]
+        for holder in holders:
             collected.extend(holder.events)
             holder.events.clear()
         return collected

@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, StringConstraints
 
 from careline.agents.model import Agent, Queue
 from careline.channels.model import ChannelAccount
 from careline.ingestion.model import InboundMessage
 
-Id = Field(max_length=200)
+ExternalId = Annotated[str, StringConstraints(max_length=200)]  # the width of the id columns
 
 
 class Input(BaseModel):
     """Request bodies: unknown fields are ignored, so clients may send more than we read."""
 
     model_config = ConfigDict(extra="ignore")
+
+
+def describe_errors(errors: Sequence[Mapping[str, Any]]) -> str:
+    """``body.text: Field required; query.limit: ...`` from pydantic's errors, for a ``detail``."""
+    parts = []
+    for error in errors:
+        location = ".".join(str(part) for part in error.get("loc", ()))
+        parts.append(f"{location}: {error.get('msg')}" if location else str(error.get("msg")))
+    return "; ".join(parts)
 
 
 # -- auth and agents ---------------------------------------------------------------------------------
@@ -58,8 +68,8 @@ class StatusUpdate(Input):
 
 
 class AgentCreate(Input):
-    name: str
-    email: str
+    name: Annotated[str, StringConstraints(max_length=200)]
+    email: Annotated[str, StringConstraints(max_length=320)]
     password: str | None = None
     role: Literal["admin", "supervisor", "agent"] = "agent"
     skills: list[str] = []
@@ -70,17 +80,17 @@ class AgentCreate(Input):
 class MessageCreate(Input):
     """One inbound (or brand-authored, for history) message, validated on its own within a batch."""
 
-    channel: str = Field(max_length=16)
-    account: str = Field(max_length=200)
-    platform_message_id: str = Id
-    author_id: str = Id
-    author_name: str | None = Id
+    channel: Annotated[str, StringConstraints(max_length=16)]
+    account: ExternalId
+    platform_message_id: ExternalId
+    author_id: ExternalId
+    author_name: ExternalId | None = None
     text: str
     created_at: AwareDatetime | None = None
     direction: Literal["inbound", "outbound"] = "inbound"
     visibility: Literal["public", "private"] = "public"
-    reply_to: str | None = Id
-    thread_key: str | None = Id
+    reply_to: ExternalId | None = None
+    thread_key: ExternalId | None = None
     raw: dict[str, Any] | None = None
 
     def to_inbound(self) -> InboundMessage:
@@ -188,7 +198,7 @@ class TransferCreate(Input):
 
 # -- administration ----------------------------------------------------------------------------------
 class QueueCreate(Input):
-    name: str
+    name: Annotated[str, StringConstraints(max_length=64)]
     keywords: list[str] = []
     required_skills: list[str] = []
     first_response_target_seconds: int = 3600
@@ -219,9 +229,9 @@ class QueuePublic(BaseModel):
 
 
 class ChannelAccountCreate(Input):
-    kind: str
-    name: str
-    callback_url: str | None = None
+    kind: Annotated[str, StringConstraints(max_length=16)]
+    name: Annotated[str, StringConstraints(max_length=200)]
+    callback_url: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 
 class ChannelAccountPublic(BaseModel):

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from careline.entrypoints.cli import demo, replay
 from careline.entrypoints.cli.context import CliState
 from careline.entrypoints.cli.setup import ensure_admin, ensure_defaults
 from careline.ingestion.commands import IngestMessages
@@ -50,7 +51,7 @@ def init(
     careline = ctx.obj.app()
     try:
         ensure_defaults(careline)
-        admin, generated = ensure_admin(careline, admin_email, admin_password)
+        admin, created, generated = ensure_admin(careline, admin_email, admin_password)
     except CarelineError as error:
         raise typer.BadParameter(str(error)) from error
     finally:
@@ -58,8 +59,10 @@ def init(
     console.print(f"database ready: {careline.settings.effective_database_url}")
     if generated:
         console.print(f"admin [bold]{admin.email}[/] created with password [bold]{generated}[/] (shown once)")
+    elif created:
+        console.print(f"admin {admin.email} created")
     else:
-        console.print(f"admin {admin.email} exists")
+        console.print(f"admin {admin.email} exists already")
 
 
 @app.command("import")
@@ -152,10 +155,33 @@ def _print_report(summary: dict) -> None:
     Console().print(table)
 
 
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="address to listen on (default CARELINE_HOST or 127.0.0.1)")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="port to listen on (default CARELINE_PORT or 8000)")
+    ] = None,
+) -> None:
+    """Serve the HTTP API (docs/api.md) and deliver replies until interrupted."""
+    from careline.entrypoints.api.server import serve as serve_api
+
+    careline = ctx.obj.app()
+    try:
+        ensure_defaults(careline)
+        serve_api(careline, host or careline.settings.host, port or careline.settings.port)
+    finally:
+        careline.close()
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
     )
+
+
+app.command("replay")(replay.replay)
+app.command("demo")(demo.demo)
 
 
 def run() -> None:

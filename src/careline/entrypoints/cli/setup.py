@@ -23,14 +23,14 @@ def ensure_defaults(app: Careline) -> None:
         app.handle(cmd.CreateChannelAccount(kind="api", name=DEFAULT_API_ACCOUNT))
 
 
-def ensure_admin(app: Careline, email: str, password: str | None) -> tuple[Agent, str | None]:
-    """The admin user; returns the password when one was generated (shown once, never stored)."""
+def ensure_admin(app: Careline, email: str, password: str | None) -> tuple[Agent, bool, str | None]:
+    """The admin user, whether it was created now, and the password if one was generated (shown once)."""
     with app.uow() as uow:
         existing = uow.agents.by_email(email)
     if existing is not None:
-        return existing, None
+        return existing, False, None
     generated = None
     if password is None:
         password = generated = secrets.token_urlsafe(12)
     agent = app.handle(cmd.CreateAgent(name="Administrator", email=email, password=password, role="admin"))
-    return agent, generated
+    return agent, True, generated

@@ -1,0 +1,97 @@
+"""The HTTP API's application factory: routes, error mapping and the delivery loop (docs/api.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import sqlalchemy as sa
+from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from careline.bootstrap import Careline
+from careline.entrypoints.api import (
+    routes_admin,
+    routes_auth,
+    routes_conversations,
+    routes_messages,
+    routes_reports,
+)
+from careline.entrypoints.api.deps import CarelineDep
+from careline.entrypoints.api.schemas import describe_errors
+from careline.entrypoints.api.worker import DeliveryLoop
+from careline.kernel.errors import CarelineError, Conflict, Forbidden, InvalidInput, NotFound
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+ERROR_STATUS: dict[type[CarelineError], int] = {
+    NotFound: status.HTTP_404_NOT_FOUND,
+    InvalidInput: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    Conflict: status.HTTP_409_CONFLICT,
+    Forbidden: status.HTTP_403_FORBIDDEN,
+}
+
+
+def create_app(careline: Careline, *, deliver: bool = True) -> FastAPI:
+    """The API over one wired application; ``deliver`` runs the outbound delivery loop while it serves."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        loop = DeliveryLoop(careline.delivery, careline.settings.delivery_poll_seconds) if deliver else None
+        if loop is not None:
+            loop.start()
+        try:
+            yield
+        finally:
+            if loop is not None:
+                await asyncio.to_thread(loop.stop)  # waits for the pass in flight, without blocking the server
+
+    app = FastAPI(
+        title="Careline",
+        version="1",
+        summary="Social customer care as just another contact-center channel.",
+        lifespan=lifespan,
+    )
+    app.state.careline = careline
+    app.add_exception_handler(CarelineError, _domain_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected_error)
+    for module in (routes_auth, routes_messages, routes_conversations, routes_admin, routes_reports):
+        app.include_router(module.router, prefix=API_PREFIX)
+    app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
+    return app
+
+
+def healthz(careline: CarelineDep) -> JSONResponse:
+    """The process answers and its database does too (503 when the database does not)."""
+    try:
+        with careline.engine.connect() as db:
+            db.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError as error:
+        log.warning("health check: database unreachable: %s", error)
+        return JSONResponse({"detail": "the database is unreachable"}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+def _domain_error(_request: Request, error: CarelineError) -> JSONResponse:
+    code = next((c for kind, c in ERROR_STATUS.items() if isinstance(error, kind)), status.HTTP_400_BAD_REQUEST)
+    return JSONResponse({"detail": str(error)}, status_code=code)
+
+
+def _validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
+    """One readable sentence in ``detail`` (as every other error has), the structured list in ``errors``."""
+    errors = error.errors()
+    structured = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in errors]
+    return JSONResponse(
+        {"detail": describe_errors(errors), "errors": structured},
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+    )
+
+
+def _unexpected_error(_request: Request, _error: Exception) -> JSONResponse:
+    # The JSON shape of every other error; Starlette re-raises afterwards, so the server still logs the trace.
+    return JSONResponse({"detail": "internal error; see the server log"}, status_code=500)

@@ -1,0 +1,83 @@
+"""Dependencies of the routes, as `Annotated` aliases: the application, the caller, a raw JSON body (docs/api.md)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from careline.agents import auth
+from careline.agents.model import Agent, Role
+from careline.bootstrap import Careline
+from careline.kernel.errors import Forbidden
+
+MAX_BODY_BYTES = 32 * 1024 * 1024  # 1000 messages of 20,000 characters, with room for raw payloads
+
+
+def get_careline(request: Request) -> Careline:
+    careline: Careline = request.app.state.careline
+    return careline
+
+
+CarelineDep = Annotated[Careline, Depends(get_careline)]
+
+_bearer = HTTPBearer(auto_error=False, description="a token from POST /api/v1/auth/token")
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def current_agent(
+    careline: CarelineDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Agent:
+    """The agent whose token is in `Authorization: Bearer <token>`."""
+    if credentials is None:
+        raise _unauthorized("missing bearer token: send 'Authorization: Bearer <token>'")
+    with careline.uow() as uow:
+        agent = uow.agents.by_token(auth.token_hash(credentials.credentials))
+    if agent is None:
+        raise _unauthorized("invalid or revoked token")
+    return agent
+
+
+CurrentAgent = Annotated[Agent, Depends(current_agent)]
+
+
+def require_role(*roles: Role) -> Callable[[Agent], Agent]:
+    names = " or ".join(r.value for r in roles)
+
+    def check(agent: CurrentAgent) -> Agent:
+        if agent.role not in roles:
+            raise Forbidden(f"this needs the {names} role; you are {agent.role.value}")
+        return agent
+
+    return check
+
+
+AdminAgent = Annotated[Agent, Depends(require_role(Role.ADMIN))]
+ManagerAgent = Annotated[Agent, Depends(require_role(Role.ADMIN, Role.SUPERVISOR))]
+
+
+async def json_body(request: Request) -> Any:
+    """The body parsed as JSON, read with a size limit; for routes that validate parts of it on their own."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"the body is larger than {MAX_BODY_BYTES} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_BODY_BYTES:
+            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"the body is larger than {MAX_BODY_BYTES} bytes")
+    if not body.strip():
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "the body is empty; send JSON")
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"the body is not valid JSON: {error}") from error
+
+
+JsonBody = Annotated[Any, Depends(json_body)]

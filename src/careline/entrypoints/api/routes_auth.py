@@ -1,0 +1,34 @@
+"""Log-in and the caller's own agent: token, profile, presence (docs/api.md#auth)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, status
+
+from careline.agents import commands as cmd
+from careline.entrypoints.api.deps import CarelineDep, CurrentAgent
+from careline.entrypoints.api.schemas import AgentPublic, StatusUpdate, TokenCreate, TokenPublic
+from careline.kernel.errors import Forbidden
+
+router = APIRouter(tags=["auth"])
+
+
+@router.post("/auth/token")
+def issue_token(careline: CarelineDep, body: TokenCreate) -> TokenPublic:
+    """Trade an email and password for a bearer token."""
+    try:
+        token, agent = careline.handle(cmd.IssueToken(email=body.email, password=body.password))
+    except Forbidden as error:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(error), headers={"WWW-Authenticate": "Bearer"}) from error
+    return TokenPublic(token=token, agent=AgentPublic.of(agent))
+
+
+@router.get("/me")
+def me(agent: CurrentAgent) -> AgentPublic:
+    return AgentPublic.of(agent)
+
+
+@router.put("/me/status")
+def set_my_status(careline: CarelineDep, agent: CurrentAgent, body: StatusUpdate) -> AgentPublic:
+    """Go online (and be offered work), away or offline."""
+    updated = careline.handle(cmd.SetAgentStatus(agent_id=agent.id, status=body.status))
+    return AgentPublic.of(updated)

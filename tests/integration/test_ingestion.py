@@ -1,0 +1,197 @@
+"""Ingestion through the bus on a real database: idempotency, threading, rejection, reopening, triage."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from careline.adapters.db import tables as t
+from careline.conversations.commands import ResolveConversation
+from careline.ingestion.model import BatchResult
+from careline.triage.rules import first_priority
+from integration.support import Desk
+
+
+def statuses(result: BatchResult) -> list[str]:
+    return [item.status for item in result.items]
+
+
+def message_ids(desk: Desk) -> list[str]:
+    return sorted(row.platform_message_id for row in desk.rows(t.messages))
+
+
+def test_a_customer_message_starts_a_triaged_conversation(desk: Desk) -> None:
+    billing = desk.queue("billing", keywords=("refund",), rank=10)
+
+    result = desk.ingest(desk.message("I want a refund. Worst service ever!", author_name="Ada", raw={"id": 1}))
+
+    assert statuses(result) == ["created"]
+    assert (result.conversations_created, result.customers_created) == (1, 1)
+    conversation = desk.conversation(desk.conversation_of(result))
+    assert (conversation.queue_id, conversation.status, conversation.thread_key) == (billing.id, "new", "p1")
+    assert conversation.customer_id is not None and conversation.assignee_id is None
+    [message] = desk.rows(t.messages)
+    assert (message.direction, message.visibility, message.sentiment_label) == ("inbound", "public", "negative")
+    assert (message.customer_id, message.author_external_id) == (conversation.customer_id, "cust-1")
+    assert message.raw == {"id": 1}
+    assert conversation.priority == first_priority(message.sentiment_score) > 50
+
+    created, triaged, received = desk.events(conversation.id)
+    assert [created.type, triaged.type, received.type] == [
+        "conversation.created", "conversation.triaged", "message.received",
+    ]
+    assert triaged.data["matched_rule"] == "refund" and triaged.data["queue_id"] == billing.id
+    assert received.data["message_id"] == message.id and received.data["sentiment_label"] == "negative"
+    assert received.actor == f"customer:{conversation.customer_id}"
+
+
+def test_the_same_message_twice_in_one_batch_is_stored_once(desk: Desk) -> None:
+    message = desk.message()
+
+    result = desk.ingest(message, message)
+
+    assert statuses(result) == ["created", "duplicate"]
+    assert result.items[1].conversation_id == result.items[0].conversation_id
+    assert message_ids(desk) == ["p1"]
+    assert len(desk.events(None, "message.received")) == 1
+
+
+def test_a_replayed_batch_stores_nothing_and_records_nothing(desk: Desk) -> None:
+    batch = (desk.message("first"), desk.message("second", author_id="cust-2"))
+    first = desk.ingest(*batch)
+    logged = len(desk.events())
+
+    again = desk.ingest(*batch)
+
+    assert statuses(again) == ["duplicate", "duplicate"]
+    assert [i.conversation_id for i in again.items] == [i.conversation_id for i in first.items]
+    assert (again.conversations_created, again.customers_created) == (0, 0)
+    assert message_ids(desk) == ["p1", "p2"]
+    assert len(desk.events()) == logged
+
+
+def test_the_same_platform_id_on_another_account_is_another_message(desk: Desk) -> None:
+    desk.account("acme-uk")
+    result = desk.ingest(
+        desk.message(platform_message_id="777"), desk.message(platform_message_id="777", account="acme-uk")
+    )
+    assert statuses(result) == ["created", "created"]
+    assert result.conversations_created == 2
+
+
+def test_a_reply_joins_the_conversation_of_its_parent_in_the_same_or_a_later_batch(desk: Desk) -> None:
+    first = desk.ingest(desk.message("my router is dead"), desk.message("still dead", reply_to="p1"))
+    conversation_id = desk.conversation_of(first)
+    assert first.items[1].conversation_id == conversation_id
+
+    desk.clock.advance(minutes=5)
+    later = desk.ingest(desk.message("hello??", reply_to="p2"))
+
+    assert later.items[0].conversation_id == conversation_id
+    assert later.conversations_created == 0
+    assert [r.reply_to_platform_id for r in desk.rows(t.messages, order_by=t.messages.c.platform_message_id)] == [
+        None, "p1", "p2",
+    ]
+
+
+def test_a_brand_reply_is_the_first_response_and_the_next_customer_message_waits_again(desk: Desk) -> None:
+    asked = desk.ingest(desk.message("is the app down?"))
+    conversation_id = desk.conversation_of(asked)
+
+    answered_at = desk.clock.advance(minutes=12)
+    desk.ingest(desk.message("we are on it", direction="outbound", author_id="acme", reply_to="p1"))
+
+    conversation = desk.conversation(conversation_id)
+    assert conversation.status == "pending" and conversation.first_response_at == answered_at
+    [sent] = desk.events(conversation_id, "message.sent")
+    assert sent.data["first_response"] is True and sent.actor == "brand:acme"
+    [reply] = desk.rows(t.messages, t.messages.c.direction == "outbound")
+    assert (reply.delivery_status, reply.customer_id, reply.sentiment_label) == ("external", None, None)
+
+    desk.ingest(desk.message("thanks, and when will it be back?", reply_to="p2"))
+    assert desk.conversation(conversation_id).status == "new"
+
+
+def test_a_reply_to_an_unknown_message_starts_its_own_conversation(desk: Desk) -> None:
+    result = desk.ingest(desk.message("re: my ticket", reply_to="never-seen"))
+    conversation = desk.conversation(desk.conversation_of(result))
+    assert result.conversations_created == 1 and conversation.thread_key == "p1"
+
+
+def test_a_thread_key_joins_its_thread_across_batches(desk: Desk) -> None:
+    first = desk.ingest(desk.message("hi, chat here", channel="x", thread_key="chat-42"))
+    second = desk.ingest(desk.message("anyone?", thread_key="chat-42"), desk.message("other", thread_key="chat-43"))
+
+    assert second.items[0].conversation_id == desk.conversation_of(first)
+    assert second.items[1].conversation_id != desk.conversation_of(first)
+    assert desk.conversation(desk.conversation_of(first)).thread_key == "chat-42"
+    assert second.conversations_created == 1
+
+
+def test_an_unknown_account_is_rejected_and_the_rest_of_the_batch_is_stored(desk: Desk) -> None:
+    result = desk.ingest(
+        desk.message("good one"),
+        desk.message("to nobody", account="no-such-brand"),
+        desk.message("another good one", author_id="cust-2"),
+    )
+
+    assert statuses(result) == ["created", "rejected", "created"]
+    assert result.items[1].error == "unknown channel account x/no-such-brand; create it first"
+    assert result.items[1].conversation_id is None
+    assert message_ids(desk) == ["p1", "p3"]
+    assert len(desk.events(None, "message.received")) == 2
+
+
+def test_each_invalid_item_is_rejected_with_its_reason(desk: Desk) -> None:
+    result = desk.ingest(
+        desk.message("   "),
+        desk.message("naive", created_at=datetime(2024, 3, 4, 9, 0)),
+        desk.message("sideways", direction="sideways"),
+        desk.message("pigeon", channel="pigeon"),
+        desk.message("hidden", visibility="note"),
+        desk.message("fine"),
+    )
+
+    assert statuses(result) == ["rejected"] * 5 + ["created"]
+    assert [item.error for item in result.items[:5]] == [
+        "text must not be empty",
+        "created_at must carry a time zone",
+        "direction must be inbound or outbound",
+        "channel must be one of x, facebook, instagram, email, webchat, voice, api",
+        "visibility must be public or private",
+    ]
+    assert message_ids(desk) == ["p6"]
+
+
+def test_importers_may_create_the_brand_account(desk: Desk) -> None:
+    result = desk.ingest(desk.message(account="NewBrand"), create_accounts=True)
+    assert statuses(result) == ["created"]
+    assert sorted((row.kind, row.name) for row in desk.rows(t.channel_accounts)) == [("x", "NewBrand"), ("x", "acme")]
+    assert result.items[0].conversation_id is not None
+
+
+def test_a_customer_message_reopens_a_resolved_conversation(desk: Desk) -> None:
+    agent = desk.agent("bo")
+    conversation_id = desk.conversation_of(desk.ingest(desk.message("my card was charged twice")))
+    desk.app.handle(ResolveConversation(conversation_id=conversation_id, agent_id=agent.id))
+    assert desk.conversation(conversation_id).status == "resolved"
+
+    desk.clock.advance(hours=2)
+    result = desk.ingest(desk.message("it happened again", reply_to="p1"))
+
+    assert result.items[0].conversation_id == conversation_id
+    assert desk.conversation(conversation_id).status == "new"
+    assert desk.event_types(conversation_id)[-3:] == [
+        "conversation.resolved", "conversation.reopened", "message.received",
+    ]
+
+
+def test_a_thread_the_brand_started_gets_its_customer_when_one_answers(desk: Desk) -> None:
+    post = desk.ingest(desk.message("our summer sale starts today", direction="outbound", author_id="acme"))
+    conversation_id = desk.conversation_of(post)
+    assert post.customers_created == 0 and desk.conversation(conversation_id).customer_id is None
+
+    answer = desk.ingest(desk.message("does it include phones?", author_id="cust-9", reply_to="p1"))
+
+    assert answer.items[0].conversation_id == conversation_id
+    [customer] = desk.rows(t.customers)
+    assert desk.conversation(conversation_id).customer_id == customer.id
