@@ -51,7 +51,8 @@ def is_eligible(candidate: AgentLoad, work: WaitingWork, queue: Queue) -> bool:
 
 
 def longest_idle(candidates: Sequence[AgentLoad]) -> AgentLoad | None:
-    return min(candidates, key=lambda c: (c.idle_since, c.agent.id), default=None)
+    """The agent idle the longest; among equals (offered work in the same pass) the least loaded."""
+    return min(candidates, key=lambda c: (c.idle_since, sum(c.load.values()), c.agent.id), default=None)
 
 
 def plan_assignments(

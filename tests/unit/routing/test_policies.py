@@ -175,3 +175,10 @@ def test_a_plan_never_exceeds_any_agents_capacity_on_any_channel() -> None:
     assert not any(a.agent_id == "dee" for a in plan)
     # Every channel's room is used: x has 1 + 1 + 3 free seats, email 1 + 1 (bob's default covers both).
     assert len(plan) == 7
+
+
+def test_one_pass_spreads_work_evenly_between_agents_offered_at_the_same_moment() -> None:
+    agents = [agent("a", idle_since=0, capacity={"x": 3}), agent("b", idle_since=5, capacity={"x": 3})]
+    plan = plan_assignments([work(f"c{i}", waited=i) for i in range(4)], agents, QUEUES, NOW)
+    assert Counter(a.agent_id for a in plan) == {"a": 2, "b": 2}
+    assert [a.agent_id for a in plan] == ["a", "b", "a", "b"]

@@ -17,6 +17,7 @@ from careline.entrypoints.api import (
     routes_admin,
     routes_auth,
     routes_conversations,
+    routes_customers,
     routes_messages,
     routes_reports,
 )
@@ -60,7 +61,7 @@ def create_app(careline: Careline, *, deliver: bool = True) -> FastAPI:
     app.add_exception_handler(CarelineError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected_error)
-    for module in (routes_auth, routes_messages, routes_conversations, routes_admin, routes_reports):
+    for module in (routes_auth, routes_messages, routes_conversations, routes_customers, routes_admin, routes_reports):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
     return app

@@ -127,3 +127,12 @@ def resolve(careline: CarelineDep, agent: CurrentAgent, conversation_id: str) ->
 def reopen(careline: CarelineDep, agent: CurrentAgent, conversation_id: str) -> ConversationPublic:
     careline.handle(cmd.ReopenConversation(conversation_id=conversation_id, agent_id=agent.id))
     return _read(careline, conversation_id)
+
+
+@router.post("/{conversation_id}/take-private", status_code=status.HTTP_201_CREATED)
+def take_private(
+    careline: CarelineDep, agent: CurrentAgent, conversation_id: str, body: NoteCreate
+) -> ConversationPublic:
+    """Write to the customer in private; the public thread links to the private conversation returned."""
+    private_id = careline.handle(cmd.TakePrivate(conversation_id=conversation_id, agent_id=agent.id, text=body.text))
+    return _read(careline, private_id)

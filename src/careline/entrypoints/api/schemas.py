@@ -250,3 +250,22 @@ class ChannelAccountPublic(BaseModel):
             callback_url=account.callback_url,
             created_at=account.created_at,
         )
+
+
+# -- customers ---------------------------------------------------------------------------------------
+class IdentityPublic(BaseModel):
+    channel: str
+    external_id: str
+    handle: str | None
+
+
+class CustomerPublic(BaseModel):
+    id: str
+    display_name: str
+    tier: str
+    merged_into_id: str | None
+    identities: list[IdentityPublic]
+
+
+class CustomerMerge(Input):
+    into: str
