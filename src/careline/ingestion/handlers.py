@@ -50,6 +50,12 @@ class _BatchWriter:
         self.result = BatchResult(items=[])
         self.accounts: dict[tuple[str, str], ChannelAccount | None] = {}
         self.router = KeywordRouter(uow.queues.all())
+        # Filled for the whole batch at once (one query each, not one per account); a customer created
+        # while writing one account's messages is found by the next account of the same channel kind.
+        self.known: dict[str, dict[str, str]] = {}  # account id -> platform message id -> conversation id
+        self.customers: dict[str, dict[str, str]] = {}  # channel kind -> author id -> customer id
+        self.new_customers: list[Customer] = []
+        self.new_identities: list[Identity] = []
 
     def write(self, batch: Sequence[InboundMessage]) -> BatchResult:
         items: list[tuple[int, InboundMessage, ChannelAccount]] = []
@@ -65,9 +71,21 @@ class _BatchWriter:
         by_account: dict[str, list[tuple[int, InboundMessage, ChannelAccount]]] = {}
         for entry in items:
             by_account.setdefault(entry[2].id, []).append(entry)
+        self._look_up(by_account)
         messages: list[Message] = []
         for entries in by_account.values():
             messages.extend(self._write_account(entries))
+        self.uow.customers.add_many(self.new_customers, self.new_identities)
+        self.uow.record(
+            *(
+                CustomerCreated(
+                    occurred_at=self.now, actor="system:ingestion", customer_id=i.customer_id,
+                    channel=i.channel, external_id=i.external_id,
+                )
+                for i in self.new_identities
+            )
+        )
+        self.result.customers_created += len(self.new_customers)
         self.uow.messages.add_many(messages)
         self.result.items.sort(key=lambda r: r.index)
         return self.result
@@ -82,19 +100,28 @@ class _BatchWriter:
             self.accounts[key] = account
         return self.accounts[key]
 
+    def _look_up(self, by_account: dict[str, list[tuple[int, InboundMessage, ChannelAccount]]]) -> None:
+        """Stored messages (and reply parents) of every account, and known authors of every channel kind."""
+        wanted = {
+            account_id: [i.platform_message_id for _, i, _ in entries]
+            + [i.reply_to for _, i, _ in entries if i.reply_to]
+            for account_id, entries in by_account.items()
+        }
+        self.known = self.uow.messages.conversations_of(wanted)
+        authors: dict[str, set[str]] = {}
+        for entries in by_account.values():
+            kind = entries[0][2].kind.value
+            authors.setdefault(kind, set()).update(i.author_id for _, i, _ in entries if i.direction == "inbound")
+        self.customers = {kind: self.uow.customers.customers_for(kind, ids) for kind, ids in authors.items()}
+
     def _write_account(self, entries: list[tuple[int, InboundMessage, ChannelAccount]]) -> list[Message]:
         account = entries[0][2]
         uow = self.uow
-        platform_ids = [i.platform_message_id for _, i, _ in entries]
-        reply_ids = [i.reply_to for _, i, _ in entries if i.reply_to]
-        known = uow.messages.conversation_of(account.id, platform_ids + reply_ids)
+        known = self.known[account.id]
         thread_keys = [i.thread_key for _, i, _ in entries if i.thread_key]
         threads = uow.conversations.by_thread_keys(account.id, thread_keys)
         threads_by_id = uow.conversations.by_ids(set(known.values()))
-        authors = {i.author_id for _, i, _ in entries if i.direction == "inbound"}
-        customers = uow.customers.customers_for(account.kind.value, authors)
-        new_customers: list[Customer] = []
-        new_identities: list[Identity] = []
+        customers = self.customers[account.kind.value]
         stored: list[Message] = []
         for index, item, _ in entries:
             if item.platform_message_id in known:
@@ -109,8 +136,8 @@ class _BatchWriter:
                 if customer_id is None:
                     customer = Customer(new_id("cus"), item.author_name or item.author_id, self.now)
                     customer_id = customers[item.author_id] = customer.id
-                    new_customers.append(customer)
-                    new_identities.append(
+                    self.new_customers.append(customer)
+                    self.new_identities.append(
                         Identity(account.kind.value, item.author_id, customer.id, item.author_name)
                     )
             message = self._message(item, account, customer_id)
@@ -135,17 +162,6 @@ class _BatchWriter:
             known[item.platform_message_id] = conversation.id
             stored.append(message)
             self.result.items.append(ItemResult(index, "created", message.id, conversation.id))
-        uow.customers.add_many(new_customers, new_identities)
-        uow.record(
-            *(
-                CustomerCreated(
-                    occurred_at=self.now, actor="system:ingestion", customer_id=i.customer_id,
-                    channel=i.channel, external_id=i.external_id,
-                )
-                for i in new_identities
-            )
-        )
-        self.result.customers_created += len(new_customers)
         return stored
 
     def _message(self, item: InboundMessage, account: ChannelAccount, customer_id: str | None) -> Message:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -155,6 +155,24 @@ class MessageRepository:
                 m.channel_account_id == account_id, m.platform_message_id.in_(batch)
             )
             found.update({r.platform_message_id: r.conversation_id for r in self._db.execute(query)})
+        return found
+
+    def conversations_of(self, wanted: Mapping[str, Iterable[str]]) -> dict[str, dict[str, str]]:
+        """Per account id: platform message id -> conversation id, for the ids already stored there.
+
+        One query for all the accounts of a batch (the extra pairs it may match are filtered out here).
+        """
+        m = t.messages.c
+        found: dict[str, dict[str, str]] = {account_id: {} for account_id in wanted}
+        wanted_sets = {account_id: set(ids) for account_id, ids in wanted.items()}
+        all_ids = set().union(*wanted_sets.values()) if wanted_sets else set()
+        for batch in _chunks(all_ids):
+            query = sa.select(m.channel_account_id, m.platform_message_id, m.conversation_id).where(
+                m.channel_account_id.in_(list(wanted_sets)), m.platform_message_id.in_(batch)
+            )
+            for r in self._db.execute(query):
+                if r.platform_message_id in wanted_sets[r.channel_account_id]:
+                    found[r.channel_account_id][r.platform_message_id] = r.conversation_id
         return found
 
     def for_conversation(self, conversation_id: str) -> list[Message]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import signal
 import threading
 import time
 from pathlib import Path
@@ -120,11 +121,14 @@ def _run(
     started = time.monotonic()
     replay.start()
     threads.append(replay)
+    # `kill` or a service manager's SIGTERM ends the demo like Ctrl-C: agents go offline, the report prints.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         _watch(server.url, world, traffic, started, duration, until_resolved)
     except KeyboardInterrupt:
         console.print(("" if console.is_terminal else "\n") + "[yellow]stopping[/]")
     finally:
+        signal.signal(signal.SIGTERM, previous)
         stop.set()
         for thread in threads:
             thread.join(10)
@@ -134,6 +138,10 @@ def _run(
         "replayed": dataclasses.asdict(traffic.totals) | {"total": traffic.total, "error": traffic.error},
         "simulated_agents": [{"email": b.email, "answered": b.answered, "resolved": b.resolved} for b in bots],
     }
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _watch(url: str, world: DemoWorld, traffic: _Traffic, started: float, duration: float, until: int) -> None:
