@@ -19,6 +19,7 @@ from careline.adapters.db.repositories import (
     MessageRepository,
     QueueRepository,
 )
+from careline.adapters.db.writers import WriterQueue, writer_queue
 from careline.contacts.model import Customer
 from careline.conversations.model import Conversation
 from careline.kernel.clock import Clock
@@ -31,10 +32,19 @@ class SqlUnitOfWork:
         self.clock = clock
         self._pending: list[Event] = []
         self._outbox: list[dict[str, Any]] = []
+        self._writers: WriterQueue | None = None
+        self._has_turn = False
 
     def __enter__(self) -> SqlUnitOfWork:
-        self.connection = self._engine.connect().execution_options(**{WRITE_TRANSACTION: True})
-        self._transaction = self.connection.begin()
+        # SQLite: this process's writers queue here first, in order (adapters/db/writers.py).
+        self._writers = writer_queue(self._engine)
+        self._has_turn = self._writers.acquire() if self._writers else False
+        try:
+            self.connection = self._engine.connect().execution_options(**{WRITE_TRANSACTION: True})
+            self._transaction = self.connection.begin()
+        except BaseException:
+            self._end_turn()
+            raise
         self.conversations = ConversationRepository(self.connection)
         self.messages = MessageRepository(self.connection)
         self.customers = CustomerRepository(self.connection)
@@ -48,9 +58,17 @@ class SqlUnitOfWork:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._transaction.is_active:
-            self._transaction.rollback()
-        self.connection.close()
+        try:
+            if self._transaction.is_active:
+                self._transaction.rollback()
+            self.connection.close()
+        finally:
+            self._end_turn()
+
+    def _end_turn(self) -> None:
+        if self._writers is not None and self._has_turn:
+            self._has_turn = False
+            self._writers.release()
 
     def record(self, *events: Event) -> None:
         """Events that no aggregate carries (an agent going online, a queue created)."""
