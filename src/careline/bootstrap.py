@@ -51,8 +51,9 @@ class Careline:
     reports: Reports
     http: httpx.Client
 
-    def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, self.clock)
+    def uow(self, *, read_only: bool = False) -> SqlUnitOfWork:
+        """A unit of work; ``read_only`` for plain reads (they never wait for or block writers)."""
+        return SqlUnitOfWork(self.engine, self.clock, read_only=read_only)
 
     def handle(self, command: Any) -> Any:
         return self.bus.handle(command)

@@ -267,3 +267,19 @@ def test_a_router_that_planned_on_stale_loads_cannot_overfill_an_agent(desk: Des
     assert held_by(desk)[ann.id] <= 1
     assert max(assignment_counts(desk).values()) == 1
     assert calm in assignees(desk)
+
+
+def test_work_on_a_free_channel_is_offered_behind_a_long_backlog_on_a_full_one(desk: Desk) -> None:
+    """600 urgent X posts wait (more than one pass reads) while nobody has room on X; a chat still gets an agent."""
+    desk.account("acme-chat", kind="webchat")
+    backlog = [
+        desk.message("this is the worst, I am furious", platform_message_id=f"x{i}", author_id=f"x-{i}")
+        for i in range(600)
+    ]
+    desk.ingest(*backlog)
+    desk.clock.advance(minutes=1)
+    chat = desk.conversation_of(
+        desk.ingest(desk.message("hello, a quick question", channel="webchat", account="acme-chat"))
+    )
+    agent = desk.agent("wren", online=True, capacity=(("x", 0), ("webchat", 1)))
+    assert {cid: who for cid, who in assignees(desk).items() if who} == {chat: agent.id}

@@ -17,12 +17,14 @@ from careline.conversations.model import Conversation, Direction, Message, Visib
 from careline.ingestion.commands import IngestMessages
 from careline.ingestion.model import BatchResult, InboundMessage, ItemResult
 from careline.kernel.clock import Clock
+from careline.kernel.errors import Conflict
 from careline.kernel.events import Event
 from careline.kernel.ids import new_id
 from careline.triage.rules import KeywordRouter, first_priority
 from careline.triage.sentiment import VaderSentiment
 
 MAX_TEXT = 20_000
+ATTEMPTS = 3
 
 
 class Ingestor:
@@ -34,11 +36,18 @@ class Ingestor:
         self._sentiment = sentiment
 
     def ingest(self, command: IngestMessages) -> tuple[BatchResult, list[Event]]:
-        with self._uow_factory() as uow:
-            writer = _BatchWriter(uow, self._clock(), self._sentiment, command.create_accounts)
-            result = writer.write(command.items)
-            events = uow.commit()
-        return result, events
+        """One transaction; a batch that races another over the same keys is retried and then finds the
+        other's rows as duplicates (ingestion is idempotent), so its caller never sees the race."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                with self._uow_factory() as uow:
+                    writer = _BatchWriter(uow, self._clock(), self._sentiment, command.create_accounts)
+                    result = writer.write(command.items)
+                    return result, uow.commit()
+            except Conflict:
+                if attempt == ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
 
 
 class _BatchWriter:

@@ -12,10 +12,11 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from careline.channels.model import ChannelKind
 from careline.kernel.clock import Clock
 from careline.kernel.errors import Conflict
 from careline.kernel.events import Event
-from careline.routing.policies import AgentLoad, plan_assignments
+from careline.routing.policies import AgentLoad, plan_assignments, reachable
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 5
@@ -50,10 +51,13 @@ class Router:
                 AgentLoad(agent, dict(loads.get(agent.id, {})), agent.available_since or agent.created_at)
                 for agent in online
             ]
-            waiting = uow.conversations.waiting()
+            queues = {q.id: q for q in uow.queues.all()}
+            channels, queue_ids = reachable(candidates, queues.values(), [kind.value for kind in ChannelKind])
+            if not channels or not queue_ids:
+                return []
+            waiting = uow.conversations.waiting(channels=channels, queue_ids=queue_ids)
             if not waiting:
                 return []
-            queues = {q.id: q for q in uow.queues.all()}
             plan = plan_assignments(waiting, candidates, queues, now)
             if not plan:
                 return []

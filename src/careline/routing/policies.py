@@ -73,3 +73,26 @@ def plan_assignments(
         chosen.idle_since = now
         plan.append(Assignment(work.conversation_id, chosen.agent.id, work.version))
     return plan
+
+
+def reachable(
+    agents: Sequence[AgentLoad], queues: Iterable[Queue], channels: Iterable[str]
+) -> tuple[set[str], set[str]]:
+    """The channels and the queues some online agent has room and skills for: only that work is worth
+    reading, so that a backlog on full channels never hides work that could be offered now."""
+    open_channels = {
+        channel
+        for channel in channels
+        if any(a.agent.status is AgentStatus.ONLINE and a.has_room(channel) for a in agents)
+    }
+    open_queues = {
+        queue.id
+        for queue in queues
+        if any(
+            a.agent.status is AgentStatus.ONLINE
+            and queue.required_skills <= a.agent.skills
+            and any(a.has_room(channel) for channel in open_channels)
+            for a in agents
+        )
+    }
+    return open_channels, open_queues

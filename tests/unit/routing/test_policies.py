@@ -15,6 +15,7 @@ from careline.routing.policies import (
     is_eligible,
     longest_idle,
     plan_assignments,
+    reachable,
     work_order,
 )
 
@@ -182,3 +183,14 @@ def test_one_pass_spreads_work_evenly_between_agents_offered_at_the_same_moment(
     plan = plan_assignments([work(f"c{i}", waited=i) for i in range(4)], agents, QUEUES, NOW)
     assert Counter(a.agent_id for a in plan) == {"a": 2, "b": 2}
     assert [a.agent_id for a in plan] == ["a", "b", "a", "b"]
+
+
+def test_only_channels_and_queues_someone_can_take_now_are_reachable() -> None:
+    agents = [
+        agent("full-on-x", capacity={"x": 1, "email": 1}, load={"x": 1}),
+        agent("biller", skills=frozenset({"billing"}), capacity={"default": 0}),
+        agent("away", capacity={"x": 5}, status=AgentStatus.AWAY),
+    ]
+    channels, queues = reachable(agents, [GENERAL, BILLING], ["x", "email", "webchat"])
+    assert channels == {"email", "webchat"}  # webchat: the default capacity applies
+    assert queues == {"que_general"}  # the only billing-skilled agent has room nowhere

@@ -77,16 +77,24 @@ class ConversationRepository:
                 found[row.thread_key] = self._track(row)
         return found
 
-    def waiting(self, limit: int = 500) -> list[WaitingWork]:
-        """Unassigned, unresolved conversations with the channel they came from."""
+    def waiting(
+        self, channels: Iterable[str] | None = None, queue_ids: Iterable[str] | None = None, limit: int = 500
+    ) -> list[WaitingWork]:
+        """Unassigned, unresolved conversations with the channel they came from, the most urgent first;
+        optionally only on these channels and in these queues."""
         c = t.conversations.c
+        kind = t.channel_accounts.c.kind
         query = (
-            sa.select(c.id, c.queue_id, c.priority, c.created_at, c.version, t.channel_accounts.c.kind)
+            sa.select(c.id, c.queue_id, c.priority, c.created_at, c.version, kind)
             .join(t.channel_accounts, t.channel_accounts.c.id == c.channel_account_id)
             .where(c.assignee_id.is_(None), c.status.in_([Status.NEW.value, Status.OPEN.value]))
             .order_by(c.priority.desc(), c.created_at)
             .limit(limit)
         )
+        if channels is not None:
+            query = query.where(kind.in_(sorted(channels)))
+        if queue_ids is not None:
+            query = query.where(c.queue_id.in_(sorted(queue_ids)))
         return [
             WaitingWork(r.id, r.queue_id, r.kind, r.priority, r.created_at, r.version)
             for r in self._db.execute(query)
@@ -145,17 +153,6 @@ class MessageRepository:
         if row is None:
             raise NotFound(f"message {message_id} does not exist")
         return rows.message_from_row(row)
-
-    def conversation_of(self, account_id: str, platform_ids: Iterable[str]) -> dict[str, str]:
-        """platform message id -> conversation id, for the ids already stored on this account."""
-        m = t.messages.c
-        found: dict[str, str] = {}
-        for batch in _chunks(set(platform_ids)):
-            query = sa.select(m.platform_message_id, m.conversation_id).where(
-                m.channel_account_id == account_id, m.platform_message_id.in_(batch)
-            )
-            found.update({r.platform_message_id: r.conversation_id for r in self._db.execute(query)})
-        return found
 
     def conversations_of(self, wanted: Mapping[str, Iterable[str]]) -> dict[str, dict[str, str]]:
         """Per account id: platform message id -> conversation id, for the ids already stored there.

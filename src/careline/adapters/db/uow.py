@@ -6,6 +6,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
 from careline.adapters.db import tables as t
@@ -23,13 +24,15 @@ from careline.adapters.db.writers import WriterQueue, writer_queue
 from careline.contacts.model import Customer
 from careline.conversations.model import Conversation
 from careline.kernel.clock import Clock
+from careline.kernel.errors import Conflict
 from careline.kernel.events import Event
 
 
 class SqlUnitOfWork:
-    def __init__(self, engine: Engine, clock: Clock) -> None:
+    def __init__(self, engine: Engine, clock: Clock, *, read_only: bool = False) -> None:
         self._engine = engine
         self.clock = clock
+        self._read_only = read_only  # a plain read: no write lock on SQLite, and commit() refuses
         self._pending: list[Event] = []
         self._outbox: list[dict[str, Any]] = []
         self._writers: WriterQueue | None = None
@@ -37,10 +40,12 @@ class SqlUnitOfWork:
 
     def __enter__(self) -> SqlUnitOfWork:
         # SQLite: this process's writers queue here first, in order (adapters/db/writers.py).
-        self._writers = writer_queue(self._engine)
+        self._writers = None if self._read_only else writer_queue(self._engine)
         self._has_turn = self._writers.acquire() if self._writers else False
         try:
-            self.connection = self._engine.connect().execution_options(**{WRITE_TRANSACTION: True})
+            self.connection = self._engine.connect()
+            if not self._read_only:
+                self.connection = self.connection.execution_options(**{WRITE_TRANSACTION: True})
             self._transaction = self.connection.begin()
         except BaseException:
             self._end_turn()
@@ -64,6 +69,9 @@ class SqlUnitOfWork:
             self.connection.close()
         finally:
             self._end_turn()
+        if isinstance(exc, sa_exc.IntegrityError):
+            # A concurrent writer stored the same key first: the caller may retry and see its rows.
+            raise Conflict(f"a concurrent write got there first: {exc.orig}") from exc
 
     def _end_turn(self) -> None:
         if self._writers is not None and self._has_turn:
@@ -82,6 +90,8 @@ class SqlUnitOfWork:
 
     def commit(self) -> list[Event]:
         """Flush aggregates, append their events to the log, write the outbox; all or nothing."""
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         self.customers.flush()
         self.conversations.flush()
         self.messages.flush()

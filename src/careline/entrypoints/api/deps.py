@@ -37,7 +37,7 @@ def current_agent(
     """The agent whose token is in `Authorization: Bearer <token>`."""
     if credentials is None:
         raise _unauthorized("missing bearer token: send 'Authorization: Bearer <token>'")
-    with careline.uow() as uow:
+    with careline.uow(read_only=True) as uow:
         agent = uow.agents.by_token(auth.token_hash(credentials.credentials))
     if agent is None:
         raise _unauthorized("invalid or revoked token")

@@ -20,7 +20,7 @@ router = APIRouter(tags=["administration"])
 
 @router.get("/queues")
 def list_queues(careline: CarelineDep, _agent: CurrentAgent) -> list[QueuePublic]:
-    with careline.uow() as uow:
+    with careline.uow(read_only=True) as uow:
         return [QueuePublic.of(q) for q in uow.queues.all()]
 
 
@@ -41,7 +41,7 @@ def create_queue(careline: CarelineDep, _agent: ManagerAgent, body: QueueCreate)
 
 @router.get("/agents")
 def list_agents(careline: CarelineDep, _agent: CurrentAgent) -> list[AgentPublic]:
-    with careline.uow() as uow:
+    with careline.uow(read_only=True) as uow:
         return [AgentPublic.of(a) for a in uow.agents.all()]
 
 
@@ -62,7 +62,7 @@ def create_agent(careline: CarelineDep, _agent: AdminAgent, body: AgentCreate) -
 
 @router.get("/channel-accounts")
 def list_channel_accounts(careline: CarelineDep, _agent: CurrentAgent) -> list[ChannelAccountPublic]:
-    with careline.uow() as uow:
+    with careline.uow(read_only=True) as uow:
         return [ChannelAccountPublic.of(a) for a in uow.accounts.all()]
 
 

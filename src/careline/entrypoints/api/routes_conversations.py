@@ -109,7 +109,7 @@ def transfer(
     careline: CarelineDep, agent: CurrentAgent, conversation_id: str, body: TransferCreate
 ) -> ConversationPublic:
     """Move to another queue (by name); it leaves its agent and is routed again."""
-    with careline.uow() as uow:
+    with careline.uow(read_only=True) as uow:
         queue = uow.queues.by_name(body.queue.strip().lower())
     if queue is None:
         raise NotFound(f"queue {body.queue!r} does not exist")

@@ -12,7 +12,7 @@ router = APIRouter(prefix="/customers", tags=["customers"])
 
 
 def _read(careline: CarelineDep, customer_id: str) -> CustomerPublic:
-    with careline.uow() as uow:
+    with careline.uow(read_only=True) as uow:
         customer = uow.customers.get(customer_id)
         identities = uow.customers.identities_of(customer_id)
     return CustomerPublic(

@@ -11,18 +11,15 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy.exc import IntegrityError
 
 from careline.entrypoints.api.deps import CarelineDep, CurrentAgent, JsonBody
 from careline.entrypoints.api.schemas import IngestItemPublic, IngestPublic, MessageCreate, describe_errors
 from careline.ingestion.commands import IngestMessages
 from careline.ingestion.model import BatchResult, InboundMessage
-from careline.kernel.errors import Conflict
 
 router = APIRouter(tags=["messages"])
 
 MAX_BATCH = 1000
-ATTEMPTS = 3  # a batch racing another one over the same thread retries, and then sees its rows
 _item = TypeAdapter(MessageCreate)
 
 
@@ -74,18 +71,9 @@ def _as_list(payload: Any) -> list[Any]:
 
 
 def _ingest(careline: CarelineDep, messages: tuple[InboundMessage, ...]) -> BatchResult:
-    """Run the command; losing a race with a concurrent writer of the same thread retries it, and the
-    retry sees the winner's rows (ingestion is idempotent), so the client never sees the race."""
-    command = IngestMessages(items=messages, create_accounts=False)
-    attempt = 1
-    while True:
-        try:
-            result: BatchResult = careline.handle(command)
-            return result
-        except (Conflict, IntegrityError) as error:
-            if attempt >= ATTEMPTS:
-                raise Conflict("these messages kept colliding with other writes to the same threads; retry") from error
-            attempt += 1
+    """The live path does not create channel accounts; races with concurrent batches retry in the Ingestor."""
+    result: BatchResult = careline.handle(IngestMessages(items=messages, create_accounts=False))
+    return result
 
 
 def _answer(results: list[IngestItemPublic]) -> JSONResponse:

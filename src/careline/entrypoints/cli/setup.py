@@ -14,7 +14,7 @@ DEFAULT_API_ACCOUNT = "default"
 
 def ensure_defaults(app: Careline) -> None:
     """The default queue and the generic API channel account, created once."""
-    with app.uow() as uow:
+    with app.uow(read_only=True) as uow:
         has_queue = bool(uow.queues.all())
         has_account = uow.accounts.find("api", DEFAULT_API_ACCOUNT) is not None
     if not has_queue:
@@ -25,7 +25,7 @@ def ensure_defaults(app: Careline) -> None:
 
 def ensure_admin(app: Careline, email: str, password: str | None) -> tuple[Agent, bool, str | None]:
     """The admin user, whether it was created now, and the password if one was generated (shown once)."""
-    with app.uow() as uow:
+    with app.uow(read_only=True) as uow:
         existing = uow.agents.by_email(email)
     if existing is not None:
         return existing, False, None
