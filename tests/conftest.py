@@ -18,7 +18,7 @@ from careline.adapters.db.tables import metadata
 from careline.bootstrap import Careline, bootstrap
 from careline.config import Settings
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = Path(os.environ.get("CARELINE_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 POSTGRES_ADMIN_URL = os.environ.get(
     "CARELINE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
