@@ -81,7 +81,9 @@ def import_(
         raise typer.BadParameter(str(error)) from error
     records = len(parsed.messages) + len(parsed.rejected)
     careline = ctx.obj.app()
-    totals = {"messages": 0, "conversations": 0, "customers": 0, "duplicates_skipped": 0}
+    totals = {
+        "messages": 0, "inbound": 0, "outbound": 0, "conversations": 0, "customers": 0, "duplicates_skipped": 0
+    }
     try:
         ensure_defaults(careline)
         with _progress() as progress:
@@ -94,6 +96,8 @@ def import_(
                 totals["conversations"] += result.conversations_created
                 totals["customers"] += result.customers_created
                 for item in result.items:
+                    if item.status == "created":
+                        totals[chunk[item.index].direction] += 1
                     if item.status == "rejected":
                         message_id = chunk[item.index].platform_message_id
                         parsed.rejected.append(Rejection(None, f"message {message_id}: {item.error}"))
@@ -110,7 +114,8 @@ def import_(
         where = f"line {reject.line}" if reject.line is not None else "record"
         console.print(f"[yellow]rejected[/] {where}: {reject.reason}")
     console.print(
-        f"added {totals['messages']} messages, {totals['conversations']} conversations, "
+        f"added {totals['messages']} messages ({totals['inbound']} inbound, {totals['outbound']} outbound), "
+        f"{totals['conversations']} conversations, "
         f"{totals['customers']} customers; {totals['duplicates_skipped']} duplicates skipped, "
         f"{len(parsed.rejected)} rejected"
     )
