@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from functools import partial
 from typing import Any
 
 import httpx
@@ -27,6 +26,7 @@ from careline.kernel.clock import Clock, utcnow
 from careline.reporting.queries import Reports
 from careline.routing.handlers import Router
 from careline.triage.sentiment import VaderSentiment
+from careline.unit_of_work import UnitOfWork
 
 # What can put work in front of an agent, or free one: each triggers one routing pass.
 ROUTING_TRIGGERS = (
@@ -68,7 +68,10 @@ def bootstrap(settings: Settings, clock: Clock = utcnow, http: httpx.Client | No
     settings.ensure_home()
     engine = create_engine(settings.effective_database_url)
     migrate(engine)
-    uow_factory = partial(SqlUnitOfWork, engine, clock)
+
+    def uow_factory() -> UnitOfWork:
+        return SqlUnitOfWork(engine, clock)
+
     http = http or httpx.Client(timeout=10.0)
 
     bus = MessageBus()

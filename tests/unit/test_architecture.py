@@ -11,8 +11,13 @@ import pytest
 import careline
 
 ROOT = Path(careline.__file__).parent
-CONTEXTS = ("kernel", "conversations", "contacts", "agents", "routing", "triage", "ingestion", "reporting")
-DOMAIN_FILES = ("model.py", "events.py", "commands.py", "policies.py", "metrics.py", "rules.py", "importers.py")
+CONTEXTS = (
+    "kernel", "conversations", "contacts", "agents", "channels", "routing", "triage", "ingestion", "reporting"
+)
+DOMAIN_FILES = (
+    "model.py", "events.py", "commands.py", "handlers.py", "ports.py", "policies.py", "metrics.py", "rules.py",
+    "importers.py",
+)
 FORBIDDEN = (
     "sqlalchemy", "fastapi", "starlette", "httpx", "redis", "psycopg", "uvicorn", "typer", "rich", "pydantic",
     "careline.adapters", "careline.entrypoints",
@@ -22,6 +27,7 @@ FORBIDDEN = (
 def domain_modules() -> list[Path]:
     found = {path for context in CONTEXTS for name in DOMAIN_FILES if (path := ROOT / context / name).is_file()}
     found |= set((ROOT / "kernel").glob("*.py"))
+    found.add(ROOT / "unit_of_work.py")
     return sorted(found)
 
 
@@ -51,6 +57,8 @@ def test_the_domain_modules_are_found() -> None:
         "kernel/bus.py", "kernel/clock.py", "kernel/events.py", "conversations/model.py", "conversations/events.py",
         "conversations/commands.py", "contacts/model.py", "agents/model.py", "routing/policies.py",
         "triage/rules.py", "reporting/metrics.py", "ingestion/importers.py", "ingestion/model.py",
+        "conversations/handlers.py", "routing/handlers.py", "ingestion/handlers.py", "conversations/ports.py",
+        "channels/ports.py", "unit_of_work.py",
     } <= names
 
 

@@ -15,13 +15,14 @@ from careline.kernel.clock import Clock
 from careline.kernel.errors import Conflict, Forbidden, InvalidInput
 from careline.kernel.events import Event
 from careline.kernel.ids import new_id
+from careline.unit_of_work import UnitOfWork
 
 Result = tuple[Any, list[Event]]
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
 class AdminHandlers:
-    def __init__(self, uow_factory: Callable[[], Any], clock: Clock) -> None:
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], clock: Clock) -> None:
         self._uow = uow_factory
         self._clock = clock
 

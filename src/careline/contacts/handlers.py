@@ -8,12 +8,13 @@ from typing import Any
 from careline.contacts.commands import MergeCustomers
 from careline.kernel.clock import Clock
 from careline.kernel.events import Event
+from careline.unit_of_work import UnitOfWork
 
 Result = tuple[Any, list[Event]]
 
 
 class ContactHandlers:
-    def __init__(self, uow_factory: Callable[[], Any], clock: Clock) -> None:
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], clock: Clock) -> None:
         self._uow = uow_factory
         self._clock = clock
 

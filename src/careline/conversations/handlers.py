@@ -12,6 +12,7 @@ from careline.kernel.clock import Clock
 from careline.kernel.errors import Conflict, InvalidInput
 from careline.kernel.events import Event
 from careline.kernel.ids import new_id
+from careline.unit_of_work import UnitOfWork
 
 MAX_REPLY = 10_000
 
@@ -19,7 +20,7 @@ Result = tuple[Any, list[Event]]
 
 
 class ConversationHandlers:
-    def __init__(self, uow_factory: Callable[[], Any], clock: Clock) -> None:
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], clock: Clock) -> None:
         self._uow = uow_factory
         self._clock = clock
 
@@ -134,7 +135,7 @@ def _text(text: str, what: str) -> str:
     return text
 
 
-def _load_for_work(uow: Any, conversation_id: str, agent_id: str) -> tuple[Conversation, Agent]:
+def _load_for_work(uow: UnitOfWork, conversation_id: str, agent_id: str) -> tuple[Conversation, Agent]:
     """Collision detection: only the assignee (or a supervisor) may work an assigned conversation."""
     conversation = uow.conversations.get(conversation_id)
     agent = uow.agents.get(agent_id)

@@ -8,6 +8,7 @@ later. It uses only the public HTTP API, so the demo exercises exactly what a hu
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import random
 import re
@@ -95,12 +96,12 @@ class SimulatedAgent:
         for status in ("new", "open"):  # resolved work piles up: never page through it
             for item in self._client.conversations(assignee="me", status=status, limit=50):
                 if item["id"] not in self._work:
-                    self._attempt(item["id"], lambda item=item: self._take(item))
+                    self._attempt(item["id"], functools.partial(self._take, item))
         now = time.monotonic()
         for work in [w for w in self._work.values() if w.due <= now]:
             if self._stop.is_set():
                 return
-            self._attempt(work.conversation_id, lambda work=work: self._advance(work))
+            self._attempt(work.conversation_id, functools.partial(self._advance, work))
 
     def _attempt(self, conversation_id: str, action: Callable[[], None]) -> None:
         """A refusal (taken over, resolved meanwhile) drops the work; still ours, the next poll finds it again."""

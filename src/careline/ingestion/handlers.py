@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
 
 from careline.channels.model import ChannelAccount, ChannelKind
 from careline.contacts.events import CustomerCreated
@@ -22,6 +21,7 @@ from careline.kernel.events import Event
 from careline.kernel.ids import new_id
 from careline.triage.rules import KeywordRouter, first_priority
 from careline.triage.sentiment import VaderSentiment
+from careline.unit_of_work import UnitOfWork
 
 MAX_TEXT = 20_000
 ATTEMPTS = 3
@@ -30,7 +30,7 @@ ATTEMPTS = 3
 class Ingestor:
     """Turns normalized inbound messages into stored, threaded, triaged conversations."""
 
-    def __init__(self, uow_factory: Callable[[], Any], clock: Clock, sentiment: VaderSentiment) -> None:
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], clock: Clock, sentiment: VaderSentiment) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
         self._sentiment = sentiment
@@ -51,7 +51,7 @@ class Ingestor:
 
 
 class _BatchWriter:
-    def __init__(self, uow: Any, now: datetime, sentiment: VaderSentiment, create_accounts: bool) -> None:
+    def __init__(self, uow: UnitOfWork, now: datetime, sentiment: VaderSentiment, create_accounts: bool) -> None:
         self.uow = uow
         self.now = now
         self.sentiment = sentiment

@@ -10,20 +10,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from careline.channels.model import ChannelKind
 from careline.kernel.clock import Clock
 from careline.kernel.errors import Conflict
 from careline.kernel.events import Event
 from careline.routing.policies import AgentLoad, plan_assignments, reachable
+from careline.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 5
 
 
 class Router:
-    def __init__(self, uow_factory: Callable[[], Any], clock: Clock) -> None:
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], clock: Clock) -> None:
         self._uow = uow_factory
         self._clock = clock
 

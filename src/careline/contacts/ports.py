@@ -1,0 +1,16 @@
+"""What the contacts context needs from storage (implemented in adapters/db/repositories.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+from careline.contacts.model import Customer, Identity
+
+
+class CustomerRepository(Protocol):
+    def customers_for(self, channel: str, external_ids: Iterable[str]) -> dict[str, str]: ...
+    def add_many(self, customers: list[Customer], identities: list[Identity]) -> None: ...
+    def get(self, customer_id: str) -> Customer: ...
+    def identities_of(self, customer_id: str) -> list[Identity]: ...
+    def move_everything(self, source_id: str, target_id: str) -> None: ...
