@@ -199,6 +199,12 @@ def test_a_reply_is_delivered_to_the_callback_with_a_stable_idempotency_key(
     assert callback.received[1].body["text"] == "On its way!"
     assert callback.received[1].body["reply_to"] == "shop-1"
     assert message["platform_message_id"] == "cb-2"
+    history = client.get(f"/api/v1/conversations/{cid}/events", headers=headers).json()
+    outcomes = [(e["type"], e["data"]) for e in history if e["type"].startswith("message.deliver")]
+    assert [(kind, data["attempts"]) for kind, data in outcomes] == [
+        ("message.delivery_failed", 1), ("message.delivered", 2)
+    ]
+    assert outcomes[0][1]["will_retry"] is True and "503" in outcomes[0][1]["reason"]
 
 
 def test_administration_needs_the_right_role(

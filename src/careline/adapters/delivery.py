@@ -15,8 +15,10 @@ from sqlalchemy.engine import Engine
 
 from careline.adapters.db import rows
 from careline.adapters.db import tables as t
+from careline.adapters.db.uow import append_events
 from careline.channels.ports import DeliveryError
 from careline.channels.registry import ChannelRegistry
+from careline.conversations.events import MessageDelivered, MessageDeliveryFailed
 from careline.kernel.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -92,24 +94,39 @@ class DeliveryWorker:
             log.exception("adapter %s crashed", account.kind.value)
             self._failed(entry, f"adapter error: {error}", retryable=True)
             return
+        now = self._clock()
         with self._engine.begin() as db:
             db.execute(sa.update(t.outbox).where(t.outbox.c.id == entry.id).values(status="done", last_error=None))
             values: dict[str, Any] = {"delivery_status": "delivered"}
             if delivery.platform_message_id:
                 values["platform_message_id"] = delivery.platform_message_id
             db.execute(sa.update(t.messages).where(m.id == message.id).values(**values))
+            delivered = MessageDelivered(
+                occurred_at=now, actor=f"system:channel:{account.kind.value}", conversation_id=message.conversation_id,
+                message_id=message.id, platform_message_id=delivery.platform_message_id, attempts=entry.attempts,
+            )
+            append_events(db, [delivered], now)
 
     def _failed(self, entry: Any, reason: str, retryable: bool) -> None:
         attempts = entry.attempts
         give_up = not retryable or attempts >= self._max_attempts
+        now = self._clock()
         with self._engine.begin() as db:
+            conversation_id = db.execute(
+                sa.select(t.messages.c.conversation_id).where(t.messages.c.id == entry.message_id)
+            ).scalar()
+            failed = MessageDeliveryFailed(
+                occurred_at=now, actor="system:delivery", conversation_id=conversation_id,
+                message_id=entry.message_id, reason=reason, attempts=attempts, will_retry=not give_up,
+            )
+            append_events(db, [failed], now)
             db.execute(
                 sa.update(t.outbox)
                 .where(t.outbox.c.id == entry.id)
                 .values(
                     status="failed" if give_up else "pending",
                     last_error=reason,
-                    next_attempt_at=self._clock() + backoff(attempts),
+                    next_attempt_at=now + backoff(attempts),
                 )
             )
             if give_up:

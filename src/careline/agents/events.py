@@ -20,3 +20,19 @@ class AgentCreated(Event):
     name = "agent.created"
     agent_id: str
     role: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class QueueCreated(Event):
+    name = "queue.created"
+    queue_id: str
+    queue_name: str
+    first_response_target_seconds: int
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ChannelAccountCreated(Event):
+    name = "channel.account_created"
+    account_id: str
+    kind: str
+    account_name: str

@@ -8,7 +8,7 @@ from typing import Any
 
 from careline.agents import auth
 from careline.agents import commands as cmd
-from careline.agents.events import AgentCreated, AgentStatusChanged
+from careline.agents.events import AgentCreated, AgentStatusChanged, ChannelAccountCreated, QueueCreated
 from careline.agents.model import Agent, AgentStatus, Queue, Role
 from careline.channels.model import ChannelAccount, ChannelKind
 from careline.kernel.clock import Clock
@@ -118,6 +118,12 @@ class AdminHandlers:
             if uow.queues.by_name(name):
                 raise Conflict(f"queue {name} exists already")
             uow.queues.add(queue)
+            uow.record(
+                QueueCreated(
+                    occurred_at=self._clock(), actor="system:admin", queue_id=queue.id,
+                    queue_name=queue.name, first_response_target_seconds=queue.first_response_target_seconds,
+                )
+            )
             return queue, uow.commit()
 
     def create_account(self, c: cmd.CreateChannelAccount) -> Result:
@@ -134,4 +140,10 @@ class AdminHandlers:
             if uow.accounts.find(c.kind, account.name):
                 raise Conflict(f"channel account {c.kind}/{account.name} exists already")
             uow.accounts.add(account)
+            uow.record(
+                ChannelAccountCreated(
+                    occurred_at=account.created_at, actor="system:admin", account_id=account.id,
+                    kind=account.kind.value, account_name=account.name,
+                )
+            )
             return account, uow.commit()

@@ -101,3 +101,20 @@ class ConversationReopened(Event):
 class ConversationTakenPrivate(Event):
     name = "conversation.taken_private"
     private_conversation_id: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class MessageDelivered(Event):
+    name = "message.delivered"
+    message_id: str
+    platform_message_id: str | None
+    attempts: int
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class MessageDeliveryFailed(Event):
+    name = "message.delivery_failed"
+    message_id: str
+    reason: str
+    attempts: int
+    will_retry: bool

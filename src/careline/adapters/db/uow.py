@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any
 
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from careline.adapters.db import tables as t
 from careline.adapters.db.bulk import insert_rows
@@ -97,7 +98,7 @@ class SqlUnitOfWork:
         self.messages.flush()
         committed = self._collect_events()
         now = self.clock()
-        insert_rows(self.connection, t.events, [_event_row(e, now) for e in committed])
+        append_events(self.connection, committed, now)
         insert_rows(
             self.connection,
             t.outbox,
@@ -118,6 +119,11 @@ class SqlUnitOfWork:
             collected.extend(holder.events)
             holder.events.clear()
         return collected
+
+
+def append_events(connection: Connection, events: Sequence[Event], recorded_at: datetime) -> None:
+    """Append to the event log, inside the caller's transaction."""
+    insert_rows(connection, t.events, [_event_row(e, recorded_at) for e in events])
 
 
 def _event_row(event: Event, recorded_at: datetime) -> dict[str, Any]:
