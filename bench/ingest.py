@@ -229,7 +229,7 @@ def filesystem(path: Path) -> str:
 
 def prepare(app: Careline, accounts: set[str], agents: int, capacity: int) -> tuple[Agent, str]:
     """Default queue, the airlines' X accounts, online agents with room (so routing assigns work), and
-    the API client's identity: an admin and its bearer token."""
+    the API client's identity: an integration account (a channel connector) and its bearer token."""
     ensure_defaults(app)
     for name in sorted(accounts):
         app.handle(admin.CreateChannelAccount(kind="x", name=name))
@@ -239,7 +239,7 @@ def prepare(app: Careline, accounts: set[str], agents: int, capacity: int) -> tu
         )
         app.handle(admin.SetAgentStatus(agent_id=agent.id, status="online"))
     email, password = "bench-client@bench.local", uuid.uuid4().hex
-    app.handle(admin.CreateAgent(name="Bench client", email=email, password=password, role="admin"))
+    app.handle(admin.CreateAgent(name="Bench client", email=email, password=password, role="integration"))
     token, client = app.handle(admin.IssueToken(email=email, password=password))
     return client, str(token)
 

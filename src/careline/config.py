@@ -13,7 +13,6 @@ class Settings(BaseSettings):
 
     home: Path = Field(default=Path(".careline"), description="data directory: SQLite file, trained models")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in home")
-    redis_url: str | None = Field(default=None, description="Redis for the scale-out event bus")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     delivery_poll_seconds: float = Field(default=0.5, gt=0)

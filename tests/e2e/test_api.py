@@ -71,6 +71,8 @@ def test_bodies_that_are_not_messages_are_refused_with_a_reason(client: httpx.Cl
     too_many = _post(client, admin, [inbound(f"m-{i}") for i in range(1001)])
     assert too_many.status_code == 413 and "1000" in too_many.json()["detail"]
     assert _post(client, {}, inbound("m-1")).status_code == 401
+    other_route = client.post("/api/v1/queues", content=b"{nope", headers={**admin, "Content-Type": "application/json"})
+    assert other_route.status_code == 422 and "JSON decode error" in other_route.json()["detail"]
 
 
 def test_the_same_message_twice_is_stored_once(client: httpx.Client, admin: dict[str, str]) -> None:
@@ -268,3 +270,122 @@ def test_the_same_batch_posted_concurrently_is_stored_once(client: httpx.Client,
     assert sum(r.json()["created"] for r in responses) == 20
     listing = client.get("/api/v1/conversations", params={"limit": 200}, headers=admin).json()
     assert listing["total"] == 20
+
+
+def test_only_admins_and_integrations_post_messages_and_integrations_do_nothing_else(
+    client: httpx.Client, admin: dict[str, str], make_agent: MakeAgent
+) -> None:
+    _, agent = make_agent("Pat")
+    _, supervisor = make_agent("Val", role="supervisor")
+    connector, integration = make_agent("Connector", role="integration")
+    assert connector["role"] == "integration"
+    fake_first_response = inbound("fake-1", author_id="brand", direction="outbound", created_at="2024-05-01T10:00:00Z")
+    for headers in (agent, supervisor):
+        refused = _post(client, headers, [inbound("fake-0"), fake_first_response])
+        assert refused.status_code == 403 and "admin or integration" in refused.json()["detail"]
+    assert client.get("/api/v1/conversations", headers=admin).json()["total"] == 0
+
+    posted = _post(client, integration, inbound("conn-1"))
+    assert posted.status_code == 201
+    cid = posted.json()["results"][0]["conversation_id"]
+    me = client.get("/api/v1/me", headers=integration)
+    assert me.status_code == 200 and me.json()["role"] == "integration"
+    customer_id = _conversation(client, admin, cid)["customer_id"]
+    agent_work = [
+        ("GET", "/api/v1/conversations", None),
+        ("GET", f"/api/v1/conversations/{cid}", None),
+        ("GET", f"/api/v1/conversations/{cid}/events", None),
+        ("POST", f"/api/v1/conversations/{cid}/accept", None),
+        ("POST", f"/api/v1/conversations/{cid}/replies", {"text": "hello"}),
+        ("POST", f"/api/v1/conversations/{cid}/notes", {"text": "note"}),
+        ("POST", f"/api/v1/conversations/{cid}/resolve", None),
+        ("PUT", "/api/v1/me/status", {"status": "online"}),
+        ("GET", "/api/v1/queues", None),
+        ("POST", "/api/v1/queues", {"name": "sneaky"}),
+        ("GET", "/api/v1/agents", None),
+        ("POST", "/api/v1/agents", {"name": "X", "email": "x@example.com", "role": "admin"}),
+        ("GET", "/api/v1/channel-accounts", None),
+        ("GET", "/api/v1/reports/summary", None),
+        ("GET", f"/api/v1/customers/{customer_id}", None),
+    ]
+    for method, url, body in agent_work:
+        response = client.request(method, url, json=body, headers=integration)
+        assert response.status_code == 403, (method, url, response.text)
+        assert "you are integration" in response.json()["detail"]
+    untouched = _conversation(client, admin, cid)
+    assert (untouched["assignee_id"], untouched["status"], len(untouched["messages"])) == (None, "new", 1)
+    assert client.get("/api/v1/me", headers=integration).json()["status"] == "offline"
+
+
+def test_log_in_answers_the_same_for_an_unknown_email_and_a_wrong_password(
+    client: httpx.Client, admin: dict[str, str]
+) -> None:
+    passwordless = {"name": "No Password", "email": "nopass@example.com"}
+    assert client.post("/api/v1/agents", json=passwordless, headers=admin).status_code == 201
+    attempts = [
+        {"email": "nobody@example.com", "password": PASSWORD},
+        {"email": ADMIN_EMAIL, "password": "wrong password"},
+        {"email": "nopass@example.com", "password": PASSWORD},
+    ]
+    answers = [client.post("/api/v1/auth/token", json=body) for body in attempts]
+    assert {(a.status_code, a.text, a.headers.get("WWW-Authenticate")) for a in answers} == {
+        (401, '{"detail":"wrong email or password"}', "Bearer")
+    }
+
+
+def test_a_revoked_token_stops_working_and_others_do_not(client: httpx.Client, admin: dict[str, str]) -> None:
+    other = login(client, ADMIN_EMAIL)
+    revoked = client.delete("/api/v1/auth/token", headers=admin)
+    assert revoked.status_code == 204 and revoked.content == b""
+    after = client.get("/api/v1/me", headers=admin)
+    assert after.status_code == 401 and "revoked" in after.json()["detail"]
+    assert client.delete("/api/v1/auth/token", headers=admin).status_code == 401
+    assert client.delete("/api/v1/auth/token").status_code == 401
+    assert client.get("/api/v1/me", headers=other).status_code == 200
+
+
+def test_numbers_and_text_the_database_cannot_hold_are_refused_by_name(
+    client: httpx.Client, admin: dict[str, str]
+) -> None:
+    def refused(response: httpx.Response, field: str) -> bool:
+        return response.status_code == 422 and field in response.json()["detail"]
+
+    queues = "/api/v1/queues"
+    for target in (10**12, 0, -5):
+        body = {"name": "slow", "first_response_target_seconds": target}
+        assert refused(client.post(queues, json=body, headers=admin), "first_response_target_seconds")
+    for rank in (10**12, -(10**7)):
+        assert refused(client.post(queues, json={"name": "far", "rank": rank}, headers=admin), "rank")
+    edge = {"name": "edge", "first_response_target_seconds": 10**8, "rank": -(10**6)}
+    assert client.post(queues, json=edge, headers=admin).status_code == 201
+    nul_keyword = client.post(queues, json={"name": "nul", "keywords": ["a\x00b"]}, headers=admin)
+    assert refused(nul_keyword, "keywords") and "NUL" in nul_keyword.json()["detail"]
+
+    listing = "/api/v1/conversations"
+    for offset in ("1e20", str(10**19), "-1"):
+        assert refused(client.get(listing, params={"offset": offset}, headers=admin), "offset")
+    assert refused(client.get(listing, params={"queue": "a\x00"}, headers=admin), "queue")
+    assert refused(client.get(f"{listing}/cnv%00x", headers=admin), "conversation_id")
+    assert client.get(listing, params={"offset": 10**9}, headers=admin).json()["items"] == []
+
+    agents = "/api/v1/agents"
+    for capacity in (10**30, 1001, -1):
+        body = {"name": "Cap", "email": "cap@example.com", "capacity": {"api": capacity}}
+        assert refused(client.post(agents, json=body, headers=admin), "capacity")
+    nul_name = {"name": "Nul\x00", "email": "nul@example.com"}
+    assert refused(client.post(agents, json=nul_name, headers=admin), "name")
+    assert refused(client.post("/api/v1/auth/token", json={"email": "a\x00@x.com", "password": "x"}), "email")
+
+    cid = _post(client, admin, inbound("nul-1")).json()["results"][0]["conversation_id"]
+    for action in ("replies", "notes"):
+        sent = client.post(f"{listing}/{cid}/{action}", json={"text": "hi\x00"}, headers=admin)
+        assert refused(sent, "text")
+    assert len(_conversation(client, admin, cid)["messages"]) == 1
+
+
+def test_there_is_only_one_default_queue(client: httpx.Client, admin: dict[str, str]) -> None:
+    second = client.post("/api/v1/queues", json={"name": "catch-all", "is_default": True}, headers=admin)
+    assert second.status_code == 409 and "general is the default queue" in second.json()["detail"]
+    queues = client.get("/api/v1/queues", headers=admin).json()
+    assert [(q["name"], q["is_default"]) for q in queues] == [("general", True)]
+    assert client.post("/api/v1/queues", json={"name": "billing"}, headers=admin).status_code == 201

@@ -68,3 +68,17 @@ def test_init_creates_the_admin_once(database_url: str, tmp_path: Path) -> None:
     assert created.returncode == 0 and "admin admin@careline.local created" in said(created)
     again = careline(database_url, tmp_path, "init")
     assert again.returncode == 0 and "exists already" in said(again)
+
+
+def test_untrusted_text_in_a_file_is_printed_as_text_not_markup(database_url: str, tmp_path: Path) -> None:
+    source = tmp_path / "airline.csv"
+    source.write_text(
+        "tweet_id,airline_sentiment,negativereason,airline,text,tweet_created\n"
+        "[/bold],negative,,Delta,@Delta [red]lost[/red] my bag,2/24/2015 11:35\n"
+        "570301130888122368,negative,,Delta,@Delta [/] still no bag,2/24/2015 11:36\n",
+        encoding="utf-8",
+    )
+    result = last_json(careline(database_url, tmp_path, "import", str(source), "--format", "airline", "--json"))
+    assert result["messages"] == 1 and result["rejected"] == 1
+    again = careline(database_url, tmp_path, "import", str(source), "--format", "airline")
+    assert "tweet_id '[/bold]' is not a number" in said(again)

@@ -99,3 +99,10 @@ class Desk:
     def conversation(self, conversation_id: str) -> Any:
         [row] = self.rows(t.conversations, t.conversations.c.id == conversation_id)
         return row
+
+
+def a_session_waits_on_a_lock(engine: sa.Engine) -> bool:
+    """PostgreSQL: some session of this database is blocked on a lock right now."""
+    query = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    with engine.connect() as db:
+        return bool(db.exec_driver_sql(query).scalar())

@@ -1,16 +1,23 @@
-"""Customers on a real database: one identity per (channel, author), and merging two customers into one.
-
-There is no merge command yet (docs/ARCHITECTURE.md names contacts/handlers.py); the merge path below is the
-one the domain and the repository offer today, run inside a real unit of work.
-"""
+"""Customers on a real database: one identity per (channel, author), and merging two customers into one."""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
 import pytest
+import sqlalchemy as sa
 
 from careline.adapters.db import tables as t
+from careline.adapters.db.engine import create_engine
+from careline.adapters.db.uow import SqlUnitOfWork
+from careline.contacts.commands import MergeCustomers
+from careline.contacts.handlers import ContactHandlers
 from careline.kernel.errors import Conflict
-from integration.support import Desk
+from integration.support import Desk, a_session_waits_on_a_lock
 
 
 def customer_of(desk: Desk, conversation_id: str) -> str:
@@ -61,10 +68,8 @@ def test_a_merged_customer_brings_identities_conversations_and_messages_and_keep
     )
     source, target = customer_of(desk, by_mail), customer_of(desk, on_x)
 
-    with desk.app.uow() as uow:
-        uow.customers.get(source).merge_into(uow.customers.get(target), at=desk.clock(), actor="agent:sup")
-        uow.customers.move_everything(source, target)
-        uow.commit()
+    supervisor = desk.agent("sup", role="supervisor")
+    desk.app.handle(MergeCustomers(source_customer_id=source, target_customer_id=target, agent_id=supervisor.id))
 
     [merged] = desk.rows(t.customers, t.customers.c.id == source)
     assert merged.merged_into_id == target
@@ -73,7 +78,7 @@ def test_a_merged_customer_brings_identities_conversations_and_messages_and_keep
     assert {m.customer_id for m in desk.rows(t.messages)} == {target}
     [event] = desk.events(None, "customer.merged")
     assert event.data == {"source_customer_id": source, "target_customer_id": target}
-    assert event.actor == "agent:sup"
+    assert event.actor == f"agent:{supervisor.id}"
 
     follow_up = desk.ingest(
         desk.message("me again", channel="email", account="help@acme.example", author_id="ada@mail.example")
@@ -98,3 +103,55 @@ def test_merging_into_itself_or_into_a_merged_customer_is_a_conflict(desk: Desk)
         with pytest.raises(Conflict):
             uow.customers.get(third).merge_into(uow.customers.get(first), at=desk.clock(), actor="agent:sup")
     assert [c.merged_into_id for c in desk.rows(t.customers, t.customers.c.id == third)] == [None]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_opposite_merges_at_once_leave_one_survivor(desk: Desk) -> None:
+    """A→B and B→A at the same moment: the second waits for the first, then finds A merged and is refused."""
+    result = desk.ingest(desk.message("a", author_id="alice"), desk.message("b", author_id="alice-2"))
+    a, b = (customer_of(desk, desk.conversation_of(result, i)) for i in range(2))
+    supervisor = desk.agent("sup", role="supervisor")
+    engine = create_engine(desk.app.settings.effective_database_url)
+    reached, go = threading.Event(), threading.Event()
+
+    def pause_at_the_move(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("UPDATE IDENTITIES") and not reached.is_set():
+            reached.set()
+            go.wait(timeout=60)
+
+    sa.event.listen(engine, "before_cursor_execute", pause_at_the_move)
+    first_app = ContactHandlers(partial(SqlUnitOfWork, engine, desk.clock), desk.clock)
+    outcomes: dict[str, str] = {}
+
+    def merge(name: str, run: Callable[[], object]) -> threading.Thread:
+        def target() -> None:
+            try:
+                run()
+                outcomes[name] = "merged"
+            except Conflict:
+                outcomes[name] = "conflict"
+
+        thread = threading.Thread(target=target)
+        thread.start()
+        return thread
+
+    try:
+        one = merge("a->b", lambda: first_app.merge(
+            MergeCustomers(source_customer_id=a, target_customer_id=b, agent_id=supervisor.id)))
+        assert reached.wait(timeout=60)
+        two = merge("b->a", lambda: desk.app.handle(
+            MergeCustomers(source_customer_id=b, target_customer_id=a, agent_id=supervisor.id)))
+        deadline = time.monotonic() + 60
+        while not a_session_waits_on_a_lock(desk.app.engine):
+            assert two.is_alive() and time.monotonic() < deadline, "the second merge neither waited nor ended"
+            time.sleep(0.01)
+        go.set()
+        one.join(60)
+        two.join(60)
+    finally:
+        go.set()
+        engine.dispose()
+    assert outcomes == {"a->b": "merged", "b->a": "conflict"}
+    merged = {c.id: c.merged_into_id for c in desk.rows(t.customers)}
+    assert merged == {a: b, b: None}
+    assert {i.customer_id for i in desk.rows(t.identities)} == {b}

@@ -194,3 +194,31 @@ def test_unknown_conversations_and_agents_are_not_found(desk: Desk, bo: Agent, c
     with pytest.raises(NotFound):
         desk.app.handle(cmd.ResolveConversation(conversation_id=conversation_id, agent_id="agt_missing"))
     assert desk.conversation(conversation_id).status == "new"
+
+
+def test_another_agent_may_neither_reopen_nor_write_privately_into_held_work(
+    desk: Desk, bo: Agent, cy: Agent, conversation_id: str
+) -> None:
+    desk.app.handle(cmd.AcceptConversation(conversation_id=conversation_id, agent_id=bo.id))
+    private_id = desk.app.handle(cmd.TakePrivate(conversation_id=conversation_id, agent_id=bo.id, text="DM us"))
+    desk.app.handle(cmd.ResolveConversation(conversation_id=conversation_id, agent_id=bo.id))
+
+    with pytest.raises(Conflict, match="another agent"):
+        desk.app.handle(cmd.ReopenConversation(conversation_id=conversation_id, agent_id=cy.id))
+    with pytest.raises(Conflict, match="another agent"):
+        desk.app.handle(cmd.SendReply(conversation_id=private_id, agent_id=cy.id, text="me too"))
+    assert desk.conversation(conversation_id).status == "resolved"
+
+    desk.app.handle(cmd.SendReply(conversation_id=conversation_id, agent_id=bo.id, text="one more thing"))
+    assert desk.conversation(conversation_id).status == "pending"  # writing again reopened it
+    assert desk.event_types(conversation_id)[-2:] == ["conversation.reopened", "message.sent"]
+
+
+def test_a_private_conversation_is_triaged_into_its_public_threads_queue(
+    desk: Desk, bo: Agent, conversation_id: str
+) -> None:
+    private_id = desk.app.handle(cmd.TakePrivate(conversation_id=conversation_id, agent_id=bo.id, text="DM us"))
+    public, private = desk.conversation(conversation_id), desk.conversation(private_id)
+    assert private.queue_id == public.queue_id and private.priority == public.priority
+    assert desk.event_types(private_id)[:2] == ["conversation.created", "conversation.triaged"]
+    assert desk.app.reports.summary()["conversations"]["by_queue"] == {"general": 2}

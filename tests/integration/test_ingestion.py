@@ -27,7 +27,7 @@ def test_a_customer_message_starts_a_triaged_conversation(desk: Desk) -> None:
     assert statuses(result) == ["created"]
     assert (result.conversations_created, result.customers_created) == (1, 1)
     conversation = desk.conversation(desk.conversation_of(result))
-    assert (conversation.queue_id, conversation.status, conversation.thread_key) == (billing.id, "new", "p1")
+    assert (conversation.queue_id, conversation.status, conversation.thread_key) == (billing.id, "new", "msg:p1")
     assert conversation.customer_id is not None and conversation.assignee_id is None
     [message] = desk.rows(t.messages)
     assert (message.direction, message.visibility, message.sentiment_label) == ("inbound", "public", "negative")
@@ -114,7 +114,7 @@ def test_a_brand_reply_is_the_first_response_and_the_next_customer_message_waits
 def test_a_reply_to_an_unknown_message_starts_its_own_conversation(desk: Desk) -> None:
     result = desk.ingest(desk.message("re: my ticket", reply_to="never-seen"))
     conversation = desk.conversation(desk.conversation_of(result))
-    assert result.conversations_created == 1 and conversation.thread_key == "p1"
+    assert result.conversations_created == 1 and conversation.thread_key == "msg:p1"
 
 
 def test_a_thread_key_joins_its_thread_across_batches(desk: Desk) -> None:
@@ -123,7 +123,7 @@ def test_a_thread_key_joins_its_thread_across_batches(desk: Desk) -> None:
 
     assert second.items[0].conversation_id == desk.conversation_of(first)
     assert second.items[1].conversation_id != desk.conversation_of(first)
-    assert desk.conversation(desk.conversation_of(first)).thread_key == "chat-42"
+    assert desk.conversation(desk.conversation_of(first)).thread_key == "key:chat-42"
     assert second.conversations_created == 1
 
 
@@ -195,3 +195,13 @@ def test_a_thread_the_brand_started_gets_its_customer_when_one_answers(desk: Des
     assert answer.items[0].conversation_id == conversation_id
     [customer] = desk.rows(t.customers)
     assert desk.conversation(conversation_id).customer_id == customer.id
+
+
+def test_a_message_id_never_collides_with_a_channels_thread_key(desk: Desk) -> None:
+    """A post whose id equals another thread's key starts its own thread; the batch around it is stored."""
+    keyed = desk.ingest(desk.message("chat opened", platform_message_id="A", thread_key="X"))
+    result = desk.ingest(
+        desk.message("good one", platform_message_id="good-1"), desk.message("new post", platform_message_id="X")
+    )
+    assert statuses(result) == ["created", "created"]
+    assert len({desk.conversation_of(keyed), desk.conversation_of(result, 0), desk.conversation_of(result, 1)}) == 3

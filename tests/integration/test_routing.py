@@ -24,7 +24,7 @@ from careline.ingestion.handlers import Ingestor
 from careline.ingestion.model import InboundMessage
 from careline.routing.handlers import Router
 from careline.triage.sentiment import VaderSentiment
-from integration.support import Desk
+from integration.support import Desk, a_session_waits_on_a_lock
 
 GUARD = 60  # seconds: only to turn a deadlock into a failure, never a measurement
 
@@ -222,12 +222,6 @@ class PauseBeforeFirstAgentWrite:
                 raise TimeoutError("the test never let the paused router go on")
 
 
-def a_session_waits_on_a_lock(engine: sa.Engine) -> bool:
-    query = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    with engine.connect() as db:
-        return bool(db.exec_driver_sql(query).scalar())
-
-
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_router_that_planned_on_stale_loads_cannot_overfill_an_agent(desk: Desk, second_engine: sa.Engine) -> None:
     """Router A has read an empty desk and planned; meanwhile new, more urgent work arrives and the app's own
@@ -283,3 +277,48 @@ def test_work_on_a_free_channel_is_offered_behind_a_long_backlog_on_a_full_one(d
     )
     agent = desk.agent("wren", online=True, capacity=(("x", 0), ("webchat", 1)))
     assert {cid: who for cid, who in assignees(desk).items() if who} == {chat: agent.id}
+
+
+class PauseBeforeLoadingPlannedWork:
+    """Holds a router's connection where it loads the conversations it planned: after reading them as waiting."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.reached = threading.Event()
+        self.go = threading.Event()
+        sa.event.listen(engine, "before_cursor_execute", self._before)
+
+    def _before(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        loading = "FROM conversations" in statement and "conversations.id IN" in statement
+        if loading and not self.reached.is_set():
+            self.reached.set()
+            if not self.go.wait(timeout=GUARD):
+                raise TimeoutError("the test never let the paused router go on")
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_router_never_takes_over_a_conversation_an_agent_accepted_meanwhile(
+    desk: Desk, second_engine: sa.Engine
+) -> None:
+    router_side: Agent = desk.agent("ann", online=True)
+    picker: Agent = desk.agent("bob")
+    [waiting] = commit_unrouted(desk, "my parcel is lost")
+    pause = PauseBeforeLoadingPlannedWork(second_engine)
+    router = Router(partial(SqlUnitOfWork, second_engine, desk.clock), desk.clock)
+    failures: list[BaseException] = []
+
+    def route() -> None:
+        try:
+            router.route()
+        except BaseException as error:  # noqa: BLE001 - handed to the test thread below
+            failures.append(error)
+
+    thread = threading.Thread(target=route)
+    thread.start()
+    assert pause.reached.wait(timeout=GUARD), "the router never loaded its planned work"
+    desk.app.handle(cmd.AcceptConversation(conversation_id=waiting, agent_id=picker.id))  # bob picks it himself
+    pause.go.set()
+    thread.join(timeout=GUARD)
+    assert not thread.is_alive() and failures == []
+
+    assert assignees(desk)[waiting] == picker.id
+    assert router_side.id not in {e.data["agent_id"] for e in desk.events(waiting, "conversation.assigned")}

@@ -20,7 +20,7 @@ DOMAIN_FILES = (
 )
 FORBIDDEN = (
     "sqlalchemy", "fastapi", "starlette", "httpx", "redis", "psycopg", "uvicorn", "typer", "rich", "pydantic",
-    "careline.adapters", "careline.entrypoints",
+    "vaderSentiment", "sklearn", "careline.adapters", "careline.entrypoints", "careline.triage.sentiment",
 )
 
 

@@ -26,7 +26,14 @@ class IssueToken:
     """Log in: email and password for a new API token."""
 
     email: str
-    password: str
+    password: str = dataclasses.field(repr=False)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RevokeToken:
+    """Log out: the token stops working at once."""
+
+    token: str = dataclasses.field(repr=False)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

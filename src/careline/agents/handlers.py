@@ -19,6 +19,12 @@ from careline.unit_of_work import UnitOfWork
 
 Result = tuple[Any, list[Event]]
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+# A log-in for an unknown email (or an account without a password) is checked against this hash, so that
+# it costs the same scrypt as a real one: the answer's timing must not tell which emails exist.
+UNKNOWN_ACCOUNT_HASH = (
+    "scrypt$000102030405060708090a0b0c0d0e0f$a86fd506f2cd299e44a243c36f9eeceb8e9ff77165f45bc70576512adb0518fe"
+    "85280a481816332aad3f30bf02cd090aa8d656b15807353ba3e98f19b63ce1a6"
+)
 
 
 class AdminHandlers:
@@ -31,6 +37,7 @@ class AdminHandlers:
             cmd.CreateAgent: self.create_agent,
             cmd.SetAgentStatus: self.set_status,
             cmd.IssueToken: self.issue_token,
+            cmd.RevokeToken: self.revoke_token,
             cmd.CreateQueue: self.create_queue,
             cmd.CreateChannelAccount: self.create_account,
         }
@@ -72,6 +79,8 @@ class AdminHandlers:
         with self._uow() as uow:
             agent = uow.agents.get(c.agent_id)
             previous = agent.status
+            if agent.role is Role.INTEGRATION:
+                raise Forbidden("an integration account does no agent work and cannot go online")
             if previous.value == c.status:
                 return agent, []
             agent.status = AgentStatus(c.status)
@@ -92,12 +101,21 @@ class AdminHandlers:
     def issue_token(self, c: cmd.IssueToken) -> Result:
         with self._uow() as uow:
             agent = uow.agents.by_email(c.email.strip())
-            if agent is None or not auth.verify_password(c.password, agent.password_hash):
+            stored = agent.password_hash if agent is not None else None
+            matches = auth.verify_password(c.password, stored or UNKNOWN_ACCOUNT_HASH)  # one scrypt, always
+            if agent is None or not stored or not matches:
                 raise Forbidden("wrong email or password")
             token = auth.new_token()
             uow.agents.add_token(auth.token_hash(token), agent.id, self._clock())
             uow.commit()
             return (token, agent), []
+
+    def revoke_token(self, c: cmd.RevokeToken) -> Result:
+        """Idempotent: a token revoked twice (two log-outs racing) is simply gone."""
+        with self._uow() as uow:
+            uow.agents.revoke_token(auth.token_hash(c.token))
+            uow.commit()
+            return None, []
 
     def create_queue(self, c: cmd.CreateQueue) -> Result:
         name = c.name.strip().lower()
@@ -117,6 +135,10 @@ class AdminHandlers:
         with self._uow() as uow:
             if uow.queues.by_name(name):
                 raise Conflict(f"queue {name} exists already")
+            # Triage sends every unmatched message to the default queue: a second one would silently take it all.
+            default = next((q.name for q in uow.queues.all() if q.is_default), None)
+            if queue.is_default and default is not None:
+                raise Conflict(f"queue {default} is the default queue already; there can be only one")
             uow.queues.add(queue)
             uow.record(
                 QueueCreated(

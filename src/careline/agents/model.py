@@ -17,6 +17,7 @@ class Role(StrEnum):
     ADMIN = "admin"
     SUPERVISOR = "supervisor"
     AGENT = "agent"
+    INTEGRATION = "integration"  # a channel connector or importer: posts messages, does no agent work
 
 
 DEFAULT_CAPACITY = 3

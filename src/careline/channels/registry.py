@@ -11,6 +11,3 @@ class ChannelRegistry:
 
     def for_kind(self, kind: str) -> ChannelAdapter | None:
         return self._adapters.get(kind)
-
-    def kinds(self) -> list[str]:
-        return sorted(self._adapters)

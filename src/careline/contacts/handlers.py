@@ -7,6 +7,7 @@ from typing import Any
 
 from careline.contacts.commands import MergeCustomers
 from careline.kernel.clock import Clock
+from careline.kernel.errors import Conflict
 from careline.kernel.events import Event
 from careline.unit_of_work import UnitOfWork
 
@@ -25,8 +26,9 @@ class ContactHandlers:
         """Identities, conversations and messages of the source follow the surviving target."""
         with self._uow() as uow:
             uow.agents.get(c.agent_id)
-            source = uow.customers.get(c.source_customer_id)
-            target = uow.customers.get(c.target_customer_id)
+            if c.source_customer_id == c.target_customer_id:
+                raise Conflict("a customer cannot be merged into itself")
+            source, target = uow.customers.locked(c.source_customer_id, c.target_customer_id)
             source.merge_into(target, at=self._clock(), actor=f"agent:{c.agent_id}")
             uow.customers.move_everything(source.id, target.id)
             return target.id, uow.commit()

@@ -7,9 +7,9 @@ from typing import Any
 
 from careline.agents.model import Agent, Role
 from careline.conversations import commands as cmd
-from careline.conversations.model import Conversation, Direction, Message, Status, Visibility
+from careline.conversations.model import Conversation, Direction, Message, Visibility, private_thread
 from careline.kernel.clock import Clock
-from careline.kernel.errors import Conflict, InvalidInput
+from careline.kernel.errors import InvalidInput
 from careline.kernel.events import Event
 from careline.kernel.ids import new_id
 from careline.unit_of_work import UnitOfWork
@@ -91,9 +91,8 @@ class ConversationHandlers:
 
     def reopen(self, c: cmd.ReopenConversation) -> Result:
         with self._uow() as uow:
-            conversation = uow.conversations.get(c.conversation_id)
-            uow.agents.get(c.agent_id)
-            conversation.reopen(at=self._clock(), actor=f"agent:{c.agent_id}")
+            conversation, agent = _load_for_work(uow, c.conversation_id, c.agent_id)
+            conversation.reopen(at=self._clock(), actor=f"agent:{agent.id}")
             return conversation.id, uow.commit()
 
 
@@ -105,7 +104,7 @@ class ConversationHandlers:
             if public.customer_id is None:
                 raise InvalidInput(f"conversation {public.id} has no customer to write to in private")
             now = self._clock()
-            thread_key = f"private:{public.customer_id}"
+            thread_key = private_thread(public.customer_id)
             private = uow.conversations.by_thread_keys(public.channel_account_id, [thread_key]).get(thread_key)
             message = _outbound(public, agent, text, Visibility.PRIVATE, now)
             if private is None:
@@ -113,9 +112,13 @@ class ConversationHandlers:
                     id=new_id("cnv"), message=message, customer_id=public.customer_id, thread_key=thread_key,
                     queue_id=public.queue_id, actor=f"agent:{agent.id}",
                 )
+                private.triage(
+                    queue_id=public.queue_id, priority=public.priority, rule="taken private",
+                    sentiment=(public.sentiment_label or "neutral", 0.0), at=now,
+                )
                 uow.conversations.add(private)
-            elif private.status is Status.RESOLVED:
-                private.reopen(at=now, actor=f"agent:{agent.id}")
+            else:
+                private.ensure_workable_by(agent.id, supervisor=agent.role in (Role.ADMIN, Role.SUPERVISOR))
             if private.assignee_id is None:
                 private.accept(agent.id, at=now)
             message.conversation_id = private.id
@@ -139,9 +142,7 @@ def _load_for_work(uow: UnitOfWork, conversation_id: str, agent_id: str) -> tupl
     """Collision detection: only the assignee (or a supervisor) may work an assigned conversation."""
     conversation = uow.conversations.get(conversation_id)
     agent = uow.agents.get(agent_id)
-    owner = conversation.assignee_id
-    if owner not in (None, agent.id) and agent.role is Role.AGENT:
-        raise Conflict(f"conversation {conversation.id} is being handled by another agent ({owner})")
+    conversation.ensure_workable_by(agent.id, supervisor=agent.role in (Role.ADMIN, Role.SUPERVISOR))
     return conversation, agent
 
 

@@ -12,6 +12,25 @@ from careline.kernel.errors import Conflict, InvalidInput
 from careline.kernel.events import Event
 
 
+def explicit_thread(key: str) -> str:
+    """The thread key of a channel's own thread (an email thread, a chat session)."""
+    return f"key:{key}"
+
+
+def message_thread(platform_message_id: str) -> str:
+    """The thread key of a thread started by this message (a post that replies to nothing known)."""
+    return f"msg:{platform_message_id}"
+
+
+def private_thread(customer_id: str) -> str:
+    """The thread key of the private conversation a public thread with this customer is taken to."""
+    return f"private:{customer_id}"
+
+
+# Thread keys are namespaced so that a message id can never collide with a channel's thread key.
+THREAD_KEY_WIDTH = 220
+
+
 class Status(StrEnum):
     NEW = "new"  # waiting in a queue, nobody works it yet
     OPEN = "open"  # an agent works it
@@ -154,8 +173,9 @@ class Conversation:
         if first:
             self.first_response_at = message.created_at
         self.last_message_at = max(self.last_message_at, message.created_at)
-        if self.status is not Status.RESOLVED:
-            self.status = Status.PENDING  # answered: now the customer's turn
+        if self.status is Status.RESOLVED:
+            self._reopen(at=message.created_at, actor=actor)  # writing to the customer again reopens it
+        self.status = Status.PENDING  # answered: now the customer's turn
         self.events.append(
             ev.MessageSent(
                 occurred_at=message.created_at,
@@ -199,6 +219,11 @@ class Conversation:
                 previous_agent_id=previous,
             )
         )
+
+    def ensure_workable_by(self, agent_id: str, *, supervisor: bool = False) -> None:
+        """Collision detection: only the assignee works an assigned conversation (a supervisor may step in)."""
+        if self.assignee_id not in (None, agent_id) and not supervisor:
+            raise Conflict(f"conversation {self.id} is being handled by another agent ({self.assignee_id})")
 
     def accept(self, agent_id: str, *, at: datetime) -> None:
         """The agent takes the work: their offer, or an unassigned conversation picked from the queue."""

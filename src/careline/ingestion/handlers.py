@@ -12,15 +12,22 @@ from datetime import datetime
 from careline.channels.model import ChannelAccount, ChannelKind
 from careline.contacts.events import CustomerCreated
 from careline.contacts.model import Customer, Identity
-from careline.conversations.model import Conversation, Direction, Message, Visibility
+from careline.conversations.model import (
+    Conversation,
+    Direction,
+    Message,
+    Visibility,
+    explicit_thread,
+    message_thread,
+)
 from careline.ingestion.commands import IngestMessages
 from careline.ingestion.model import BatchResult, InboundMessage, ItemResult
 from careline.kernel.clock import Clock
 from careline.kernel.errors import Conflict
 from careline.kernel.events import Event
 from careline.kernel.ids import new_id
+from careline.triage.model import SentimentAnalyser
 from careline.triage.rules import KeywordRouter, first_priority
-from careline.triage.sentiment import VaderSentiment
 from careline.unit_of_work import UnitOfWork
 
 MAX_TEXT = 20_000
@@ -30,7 +37,7 @@ ATTEMPTS = 3
 class Ingestor:
     """Turns normalized inbound messages into stored, threaded, triaged conversations."""
 
-    def __init__(self, uow_factory: Callable[[], UnitOfWork], clock: Clock, sentiment: VaderSentiment) -> None:
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], clock: Clock, sentiment: SentimentAnalyser) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
         self._sentiment = sentiment
@@ -51,7 +58,7 @@ class Ingestor:
 
 
 class _BatchWriter:
-    def __init__(self, uow: UnitOfWork, now: datetime, sentiment: VaderSentiment, create_accounts: bool) -> None:
+    def __init__(self, uow: UnitOfWork, now: datetime, sentiment: SentimentAnalyser, create_accounts: bool) -> None:
         self.uow = uow
         self.now = now
         self.sentiment = sentiment
@@ -127,7 +134,7 @@ class _BatchWriter:
         account = entries[0][2]
         uow = self.uow
         known = self.known[account.id]
-        thread_keys = [i.thread_key for _, i, _ in entries if i.thread_key]
+        thread_keys = [explicit_thread(i.thread_key) for _, i, _ in entries if i.thread_key]
         threads = uow.conversations.by_thread_keys(account.id, thread_keys)
         threads_by_id = uow.conversations.by_ids(set(known.values()))
         customers = self.customers[account.kind.value]
@@ -154,9 +161,12 @@ class _BatchWriter:
             if item.reply_to and item.reply_to in known:
                 conversation = threads_by_id.get(known[item.reply_to])
             if conversation is None and item.thread_key:
-                conversation = threads.get(item.thread_key)
+                conversation = threads.get(explicit_thread(item.thread_key))
             if conversation is None:
-                thread_key = item.thread_key or item.platform_message_id
+                if item.thread_key:
+                    thread_key = explicit_thread(item.thread_key)
+                else:
+                    thread_key = message_thread(item.platform_message_id)
                 conversation = self._start(message, customer_id, thread_key)
                 threads[thread_key] = conversation
                 self.result.conversations_created += 1
@@ -225,6 +235,8 @@ def _problem(item: InboundMessage) -> str | None:
         return "author_id must not be empty"
     if not item.text.strip():
         return "text must not be empty"
+    if any("\x00" in value for value in (item.text, item.platform_message_id, item.author_id, item.account)):
+        return "text and ids must not contain NUL characters"
     if len(item.text) > MAX_TEXT:
         return f"text is longer than {MAX_TEXT} characters"
     if item.direction not in ("inbound", "outbound"):

@@ -63,6 +63,15 @@ class Router:
                 return []
             conversations = uow.conversations.by_ids(a.conversation_id for a in plan)
             by_agent = {c.agent.id: c for c in candidates}
+            changed = [
+                a.conversation_id for a in plan
+                if conversations[a.conversation_id].version != a.version
+                or conversations[a.conversation_id].assignee_id is not None
+            ]
+            if changed:
+                # Someone (an agent accepting, another router) changed it since it was read as waiting:
+                # the plan rests on stale state, so plan again from what is there now.
+                raise Conflict(f"conversations changed while routing: {', '.join(changed[:3])}")
             for assignment in plan:
                 conversation = conversations[assignment.conversation_id]
                 conversation.assign(assignment.agent_id, at=now, actor="system:router")

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 import html
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from careline.triage.model import Sentiment
 
 # VADER's authors recommend +/-0.05 as the neutral band for the compound score.
 NEUTRAL_BAND = 0.05
 
 
-@dataclasses.dataclass(frozen=True)
-class Sentiment:
-    label: str
-    score: float  # -1 (most negative) .. +1 (most positive)
-
-
 class VaderSentiment:
+    """The SentimentAnalyser of first triage."""
+
     def __init__(self) -> None:
         self._analyzer = SentimentIntensityAnalyzer()
 

@@ -227,11 +227,23 @@ def test_a_customer_message_reopens_a_resolved_conversation() -> None:
     assert [type(e) for e in taken(conversation)] == [ev.ConversationReopened, ev.MessageReceived]
 
 
-def test_a_reply_on_a_resolved_conversation_leaves_it_resolved() -> None:
+def test_writing_again_on_a_resolved_conversation_reopens_it_and_waits_on_the_customer() -> None:
     conversation = started()
     conversation.resolve(at=minutes(1), actor="agent:agt_bo")
+    conversation.events.clear()
     conversation.send(outbound(minutes(2)), actor="agent:agt_bo")
-    assert conversation.status is Status.RESOLVED
+    assert conversation.status is Status.PENDING
+    assert [e.name for e in conversation.events] == ["conversation.reopened", "message.sent"]
+
+
+def test_only_the_assignee_or_a_supervisor_may_work_an_assigned_conversation() -> None:
+    conversation = started()
+    conversation.ensure_workable_by("agt_anyone")  # unassigned: anyone may take it
+    conversation.accept("agt_bo", at=minutes(1))
+    conversation.ensure_workable_by("agt_bo")
+    conversation.ensure_workable_by("agt_lead", supervisor=True)
+    with pytest.raises(Conflict, match="another agent"):
+        conversation.ensure_workable_by("agt_cy")
 
 
 # -- ownership --------------------------------------------------------------------------------------------

@@ -37,6 +37,10 @@ def insert_rows(connection: sa.Connection, table: sa.Table, rows: Sequence[Mappi
     """INSERT ``rows`` (dicts with the same keys) into ``table``, as ``connection.execute(insert(table), rows)``."""
     if not rows:
         return
+    if connection.dialect.name != "sqlite":
+        # psycopg gets SQLAlchemy's own batched multi-row INSERT, which is faster there than executemany.
+        connection.execute(sa.insert(table), list(rows))
+        return
     keys = tuple(rows[0])
     plan = _plan(connection.dialect, table, keys)
     if plan is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,15 @@ def create_engine(url: str) -> Engine:
     return engine
 
 
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[sa.Connection]:
+    """A connection in a transaction that will write: on SQLite it takes the write lock at BEGIN (IMMEDIATE)."""
+    with engine.connect() as connection:
+        connection = connection.execution_options(**{WRITE_TRANSACTION: True})
+        with connection.begin():
+            yield connection
+
+
 def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
@@ -60,9 +71,3 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
-
-
-def sqlite_path(url: str) -> Path | None:
-    if not url.startswith("sqlite:///"):
-        return None
-    return Path(url.removeprefix("sqlite:///"))

@@ -172,18 +172,6 @@ class MessageRepository:
                     found[r.channel_account_id][r.platform_message_id] = r.conversation_id
         return found
 
-    def for_conversation(self, conversation_id: str) -> list[Message]:
-        m = t.messages.c
-        query = sa.select(t.messages).where(m.conversation_id == conversation_id).order_by(m.created_at, m.id)
-        return [rows.message_from_row(r) for r in self._db.execute(query)]
-
-    def set_delivery(self, message_id: str, status: str, platform_message_id: str | None = None) -> None:
-        values: dict[str, Any] = {"delivery_status": status}
-        if platform_message_id:
-            values["platform_message_id"] = platform_message_id
-        self._db.execute(sa.update(t.messages).where(t.messages.c.id == message_id).values(**values))
-
-
 class CustomerRepository:
     def __init__(self, connection: sa.Connection) -> None:
         self._db = connection
@@ -229,6 +217,17 @@ class CustomerRepository:
             raise NotFound(f"customer {customer_id} does not exist")
         self.seen[customer_id] = rows.customer_from_row(row)
         return self.seen[customer_id]
+
+    def locked(self, *customer_ids: str) -> list[Customer]:
+        """These customers, row-locked until commit (in id order: two lockers cannot deadlock), in the order
+        asked; so that two merges of the same people run one after the other (SQLite: BEGIN IMMEDIATE)."""
+        query = sa.select(t.customers).where(t.customers.c.id.in_(customer_ids)).order_by(t.customers.c.id)
+        found = {row.id: rows.customer_from_row(row) for row in self._db.execute(query.with_for_update())}
+        missing = [i for i in customer_ids if i not in found]
+        if missing:
+            raise NotFound(f"customer {missing[0]} does not exist")
+        self.seen.update(found)
+        return [found[i] for i in customer_ids]
 
     def identities_of(self, customer_id: str) -> list[Identity]:
         query = sa.select(t.identities).where(t.identities.c.customer_id == customer_id)
@@ -326,6 +325,11 @@ class AgentRepository:
         query = sa.select(t.agents).join(t.api_tokens).where(t.api_tokens.c.token_hash == token_hash)
         row = self._db.execute(query).first()
         return rows.agent_from_row(row) if row else None
+
+    def revoke_token(self, token_hash: str) -> bool:
+        """Forget the token; whether it existed."""
+        result = self._db.execute(sa.delete(t.api_tokens).where(t.api_tokens.c.token_hash == token_hash))
+        return bool(result.rowcount)
 
 
 class QueueRepository:

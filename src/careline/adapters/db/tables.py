@@ -8,6 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
+from careline.conversations.model import THREAD_KEY_WIDTH
+
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
     """Stores UTC; always hands back timezone-aware datetimes (SQLite forgets the zone)."""
@@ -112,7 +114,7 @@ conversations = sa.Table(
     sa.Column("id", ID, primary_key=True),
     sa.Column("channel_account_id", ID, sa.ForeignKey("channel_accounts.id"), nullable=False),
     sa.Column("customer_id", ID, sa.ForeignKey("customers.id"), index=True),
-    sa.Column("thread_key", sa.String(200), nullable=False),
+    sa.Column("thread_key", sa.String(THREAD_KEY_WIDTH), nullable=False),
     sa.Column("queue_id", ID, sa.ForeignKey("queues.id"), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("priority", sa.Float, nullable=False, default=0.0),

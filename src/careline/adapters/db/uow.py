@@ -70,7 +70,7 @@ class SqlUnitOfWork:
             self.connection.close()
         finally:
             self._end_turn()
-        if isinstance(exc, sa_exc.IntegrityError):
+        if isinstance(exc, sa_exc.IntegrityError) and _unique_violation(exc):
             # A concurrent writer stored the same key first: the caller may retry and see its rows.
             raise Conflict(f"a concurrent write got there first: {exc.orig}") from exc
 
@@ -119,6 +119,13 @@ class SqlUnitOfWork:
             collected.extend(holder.events)
             holder.events.clear()
         return collected
+
+
+def _unique_violation(error: sa_exc.IntegrityError) -> bool:
+    """A unique key taken (a race worth retrying), as opposed to a broken foreign key or a NULL (a bug)."""
+    if getattr(error.orig, "sqlstate", None) == "23505":  # PostgreSQL unique_violation
+        return True
+    return "UNIQUE constraint failed" in str(error.orig)  # SQLite
 
 
 def append_events(connection: Connection, events: Sequence[Event], recorded_at: datetime) -> None:

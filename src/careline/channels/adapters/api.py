@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 
 from careline.channels.model import ChannelAccount
@@ -35,13 +37,31 @@ class ApiChannel:
             )
         except httpx.HTTPError as error:
             raise DeliveryError(f"callback unreachable: {error}", retryable=True) from error
-        if response.status_code >= 500 or response.status_code == 429:
-            raise DeliveryError(f"callback answered {response.status_code}", retryable=True)
-        if response.status_code >= 400:
-            raise DeliveryError(f"callback refused the reply: {response.status_code}", retryable=False)
-        platform_id = None
-        if response.headers.get("content-type", "").startswith("application/json"):
-            payload = response.json()
-            if isinstance(payload, dict) and payload.get("platform_message_id") is not None:
-                platform_id = str(payload["platform_message_id"])
-        return Delivery(platform_message_id=platform_id)
+        status = response.status_code
+        if status >= 500 or status == 429:
+            raise DeliveryError(f"callback answered {status}", retryable=True)
+        if 300 <= status < 400:
+            # The reply did not reach anyone; following a redirect would POST it somewhere nobody configured.
+            raise DeliveryError(f"callback answered {status}; redirects are not followed", retryable=False)
+        if not 200 <= status < 300:
+            raise DeliveryError(f"callback refused the reply: {status}", retryable=False)
+        return Delivery(platform_message_id=_platform_id(response))
+
+
+def _platform_id(response: httpx.Response) -> str | None:
+    """The platform's id for the reply, when a 2xx body is a JSON object that carries one.
+
+    The reply was delivered whatever the body says, so an unreadable body only means "no id", never an error.
+    """
+    if not response.headers.get("content-type", "").startswith("application/json"):
+        return None
+    try:
+        payload = json.loads(response.content)
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep to parse
+        return None
+    if not isinstance(payload, dict):
+        return None
+    value = payload.get("platform_message_id")
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    return str(value) or None

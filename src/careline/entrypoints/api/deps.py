@@ -31,26 +31,32 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def current_agent(
-    careline: CarelineDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> Agent:
-    """The agent whose token is in `Authorization: Bearer <token>`."""
+def bearer_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
+    """The token in `Authorization: Bearer <token>` (401 without one)."""
     if credentials is None:
         raise _unauthorized("missing bearer token: send 'Authorization: Bearer <token>'")
+    return credentials.credentials
+
+
+BearerToken = Annotated[str, Depends(bearer_token)]
+
+
+def caller(careline: CarelineDep, token: BearerToken) -> Agent:
+    """The account whose token this is, whatever its role (integrations included)."""
     with careline.uow(read_only=True) as uow:
-        agent = uow.agents.by_token(auth.token_hash(credentials.credentials))
+        agent = uow.agents.by_token(auth.token_hash(token))
     if agent is None:
         raise _unauthorized("invalid or revoked token")
     return agent
 
 
-CurrentAgent = Annotated[Agent, Depends(current_agent)]
+Caller = Annotated[Agent, Depends(caller)]
 
 
 def require_role(*roles: Role) -> Callable[[Agent], Agent]:
     names = " or ".join(r.value for r in roles)
 
-    def check(agent: CurrentAgent) -> Agent:
+    def check(agent: Caller) -> Agent:
         if agent.role not in roles:
             raise Forbidden(f"this needs the {names} role; you are {agent.role.value}")
         return agent
@@ -58,8 +64,11 @@ def require_role(*roles: Role) -> Callable[[Agent], Agent]:
     return check
 
 
+# People doing agent work; an integration account (a channel connector) may only post messages.
+CurrentAgent = Annotated[Agent, Depends(require_role(Role.ADMIN, Role.SUPERVISOR, Role.AGENT))]
 AdminAgent = Annotated[Agent, Depends(require_role(Role.ADMIN))]
 ManagerAgent = Annotated[Agent, Depends(require_role(Role.ADMIN, Role.SUPERVISOR))]
+IngestingAgent = Annotated[Agent, Depends(require_role(Role.ADMIN, Role.INTEGRATION))]
 
 
 async def json_body(request: Request) -> Any:

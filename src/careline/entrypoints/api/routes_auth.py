@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Response, status
 
 from careline.agents import commands as cmd
-from careline.entrypoints.api.deps import CarelineDep, CurrentAgent
+from careline.entrypoints.api.deps import BearerToken, Caller, CarelineDep, CurrentAgent
 from careline.entrypoints.api.schemas import AgentPublic, StatusUpdate, TokenCreate, TokenPublic
 from careline.kernel.errors import Forbidden
 
@@ -22,9 +22,17 @@ def issue_token(careline: CarelineDep, body: TokenCreate) -> TokenPublic:
     return TokenPublic(token=token, agent=AgentPublic.of(agent))
 
 
+@router.delete("/auth/token", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_token(careline: CarelineDep, _caller: Caller, token: BearerToken) -> Response:
+    """Log out: the token of this request stops working."""
+    careline.handle(cmd.RevokeToken(token=token))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 @router.get("/me")
-def me(agent: CurrentAgent) -> AgentPublic:
-    return AgentPublic.of(agent)
+def me(caller: Caller) -> AgentPublic:
+    """The caller's own account, whatever its role."""
+    return AgentPublic.of(caller)
 
 
 @router.put("/me/status")

@@ -19,6 +19,7 @@ from careline.entrypoints.api.schemas import (
     EventPublic,
     MessagePublic,
     NoteCreate,
+    Ref,
     ReplyCreate,
     TagsUpdate,
     TransferCreate,
@@ -26,17 +27,18 @@ from careline.entrypoints.api.schemas import (
 from careline.kernel.errors import NotFound
 
 router = APIRouter(prefix="/conversations", tags=["conversations"])
+MAX_OFFSET = 10**9  # within a BIGINT, and beyond any real listing
 
 
 @router.get("")
 def list_conversations(
     careline: CarelineDep,
     agent: CurrentAgent,
-    status_: Annotated[str | None, Query(alias="status", description="new, open, pending or resolved")] = None,
-    queue: Annotated[str | None, Query(description="a queue name")] = None,
-    assignee: Annotated[str | None, Query(description="'me', 'none' or an agent id")] = None,
+    status_: Annotated[Ref | None, Query(alias="status", description="new, open, pending or resolved")] = None,
+    queue: Annotated[Ref | None, Query(description="a queue name")] = None,
+    assignee: Annotated[Ref | None, Query(description="'me', 'none' or an agent id")] = None,
     limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> ConversationPage:
     """Highest priority first, then the oldest."""
     wanted = queries.ConversationFilter(
@@ -51,7 +53,7 @@ def list_conversations(
 
 
 @router.get("/{conversation_id}")
-def get_conversation(careline: CarelineDep, _agent: CurrentAgent, conversation_id: str) -> ConversationDetail:
+def get_conversation(careline: CarelineDep, _agent: CurrentAgent, conversation_id: Ref) -> ConversationDetail:
     """The conversation and all its messages, notes included, oldest first."""
     return ConversationDetail.model_validate(
         queries.get_conversation(careline.engine, conversation_id, with_messages=True)
@@ -59,7 +61,7 @@ def get_conversation(careline: CarelineDep, _agent: CurrentAgent, conversation_i
 
 
 @router.get("/{conversation_id}/events")
-def get_events(careline: CarelineDep, _agent: CurrentAgent, conversation_id: str) -> list[EventPublic]:
+def get_events(careline: CarelineDep, _agent: CurrentAgent, conversation_id: Ref) -> list[EventPublic]:
     """The conversation's history from the event log."""
     return [EventPublic.model_validate(e) for e in queries.conversation_events(careline.engine, conversation_id)]
 
@@ -69,14 +71,14 @@ def _read(careline: CarelineDep, conversation_id: str) -> ConversationPublic:
 
 
 @router.post("/{conversation_id}/accept")
-def accept(careline: CarelineDep, agent: CurrentAgent, conversation_id: str) -> ConversationPublic:
+def accept(careline: CarelineDep, agent: CurrentAgent, conversation_id: Ref) -> ConversationPublic:
     """Take the conversation: the one offered to you, or an unassigned one."""
     careline.handle(cmd.AcceptConversation(conversation_id=conversation_id, agent_id=agent.id))
     return _read(careline, conversation_id)
 
 
 @router.post("/{conversation_id}/replies", status_code=status.HTTP_201_CREATED)
-def reply(careline: CarelineDep, agent: CurrentAgent, conversation_id: str, body: ReplyCreate) -> MessagePublic:
+def reply(careline: CarelineDep, agent: CurrentAgent, conversation_id: Ref, body: ReplyCreate) -> MessagePublic:
     """Answer the customer; the reply is delivered on the conversation's channel after commit."""
     message_id = careline.handle(
         cmd.SendReply(conversation_id=conversation_id, agent_id=agent.id, text=body.text, visibility=body.visibility)
@@ -85,14 +87,14 @@ def reply(careline: CarelineDep, agent: CurrentAgent, conversation_id: str, body
 
 
 @router.post("/{conversation_id}/notes", status_code=status.HTTP_201_CREATED)
-def note(careline: CarelineDep, agent: CurrentAgent, conversation_id: str, body: NoteCreate) -> MessagePublic:
+def note(careline: CarelineDep, agent: CurrentAgent, conversation_id: Ref, body: NoteCreate) -> MessagePublic:
     """An internal note: stored with the conversation, never delivered."""
     message_id = careline.handle(cmd.AddNote(conversation_id=conversation_id, agent_id=agent.id, text=body.text))
     return MessagePublic.model_validate(queries.get_message(careline.engine, message_id))
 
 
 @router.post("/{conversation_id}/tags")
-def tag(careline: CarelineDep, agent: CurrentAgent, conversation_id: str, body: TagsUpdate) -> ConversationPublic:
+def tag(careline: CarelineDep, agent: CurrentAgent, conversation_id: Ref, body: TagsUpdate) -> ConversationPublic:
     careline.handle(
         cmd.TagConversation(
             conversation_id=conversation_id,
@@ -106,7 +108,7 @@ def tag(careline: CarelineDep, agent: CurrentAgent, conversation_id: str, body: 
 
 @router.post("/{conversation_id}/transfer")
 def transfer(
-    careline: CarelineDep, agent: CurrentAgent, conversation_id: str, body: TransferCreate
+    careline: CarelineDep, agent: CurrentAgent, conversation_id: Ref, body: TransferCreate
 ) -> ConversationPublic:
     """Move to another queue (by name); it leaves its agent and is routed again."""
     with careline.uow(read_only=True) as uow:
@@ -118,20 +120,20 @@ def transfer(
 
 
 @router.post("/{conversation_id}/resolve")
-def resolve(careline: CarelineDep, agent: CurrentAgent, conversation_id: str) -> ConversationPublic:
+def resolve(careline: CarelineDep, agent: CurrentAgent, conversation_id: Ref) -> ConversationPublic:
     careline.handle(cmd.ResolveConversation(conversation_id=conversation_id, agent_id=agent.id))
     return _read(careline, conversation_id)
 
 
 @router.post("/{conversation_id}/reopen")
-def reopen(careline: CarelineDep, agent: CurrentAgent, conversation_id: str) -> ConversationPublic:
+def reopen(careline: CarelineDep, agent: CurrentAgent, conversation_id: Ref) -> ConversationPublic:
     careline.handle(cmd.ReopenConversation(conversation_id=conversation_id, agent_id=agent.id))
     return _read(careline, conversation_id)
 
 
 @router.post("/{conversation_id}/take-private", status_code=status.HTTP_201_CREATED)
 def take_private(
-    careline: CarelineDep, agent: CurrentAgent, conversation_id: str, body: NoteCreate
+    careline: CarelineDep, agent: CurrentAgent, conversation_id: Ref, body: NoteCreate
 ) -> ConversationPublic:
     """Write to the customer in private; the public thread links to the private conversation returned."""
     private_id = careline.handle(cmd.TakePrivate(conversation_id=conversation_id, agent_id=agent.id, text=body.text))

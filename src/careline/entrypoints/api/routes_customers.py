@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from careline.contacts.commands import MergeCustomers
 from careline.entrypoints.api.deps import CarelineDep, CurrentAgent, ManagerAgent
-from careline.entrypoints.api.schemas import CustomerMerge, CustomerPublic, IdentityPublic
+from careline.entrypoints.api.schemas import CustomerMerge, CustomerPublic, IdentityPublic, Ref
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 
@@ -25,13 +25,13 @@ def _read(careline: CarelineDep, customer_id: str) -> CustomerPublic:
 
 
 @router.get("/{customer_id}")
-def get_customer(careline: CarelineDep, _agent: CurrentAgent, customer_id: str) -> CustomerPublic:
+def get_customer(careline: CarelineDep, _agent: CurrentAgent, customer_id: Ref) -> CustomerPublic:
     """The customer and their identities on every channel."""
     return _read(careline, customer_id)
 
 
 @router.post("/{customer_id}/merge")
-def merge(careline: CarelineDep, agent: ManagerAgent, customer_id: str, body: CustomerMerge) -> CustomerPublic:
+def merge(careline: CarelineDep, agent: ManagerAgent, customer_id: Ref, body: CustomerMerge) -> CustomerPublic:
     """The same person on two channels: this customer's identities and conversations move to ``into``."""
     target = careline.handle(
         MergeCustomers(source_customer_id=customer_id, target_customer_id=body.into, agent_id=agent.id)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
 
-from careline.entrypoints.api.deps import CarelineDep, CurrentAgent, JsonBody
+from careline.entrypoints.api.deps import CarelineDep, IngestingAgent, JsonBody
 from careline.entrypoints.api.schemas import IngestItemPublic, IngestPublic, MessageCreate, describe_errors
 from careline.ingestion.commands import IngestMessages
 from careline.ingestion.model import BatchResult, InboundMessage
@@ -31,8 +31,12 @@ _item = TypeAdapter(MessageCreate)
         422: {"model": IngestPublic, "description": "some messages were rejected; the valid ones are stored"},
     },
 )
-def post_messages(careline: CarelineDep, _agent: CurrentAgent, payload: JsonBody) -> JSONResponse:
-    """Ingest one message (an object) or a batch (a list); the answer reports each by its index."""
+def post_messages(careline: CarelineDep, _agent: IngestingAgent, payload: JsonBody) -> JSONResponse:
+    """Ingest one message (an object) or a batch (a list); the answer reports each by its index.
+
+    Admins and integration accounts only: a message's author, direction and time are taken as sent, so an
+    agent able to post could write as any customer, or fake first responses in the SLA report.
+    """
     items = _as_list(payload)
     results: dict[int, IngestItemPublic] = {}
     valid: list[tuple[int, InboundMessage]] = []

@@ -6,13 +6,35 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from careline.agents.model import Agent, Queue
 from careline.channels.model import ChannelAccount
 from careline.ingestion.model import InboundMessage
 
-ExternalId = Annotated[str, StringConstraints(max_length=200)]  # the width of the id columns
+
+def no_nul(value: str) -> str:
+    """PostgreSQL text cannot hold NUL: refuse it here (422) rather than fail in the database (500)."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL (\\x00) characters")
+    return value
+
+
+# Strings as wide as their columns, without NUL.
+ExternalId = Annotated[str, StringConstraints(max_length=200), AfterValidator(no_nul)]  # ids on a channel
+Name = Annotated[str, StringConstraints(max_length=200), AfterValidator(no_nul)]
+Ref = Annotated[str, StringConstraints(max_length=200), AfterValidator(no_nul)]  # an id or a name to look up
+Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(no_nul)]
+ChannelKind = Annotated[str, StringConstraints(max_length=16), AfterValidator(no_nul)]
+Label = Annotated[str, StringConstraints(max_length=100), AfterValidator(no_nul)]  # skills, tags, keywords
+Text = Annotated[str, AfterValidator(no_nul)]  # replies and notes: the command checks their length
+Password = Annotated[str, StringConstraints(max_length=1024)]  # never stored: only its scrypt hash is
+
+# Integers within what the columns hold (PostgreSQL refuses what SQLite would store) and what makes sense.
+MAX_TARGET_SECONDS = 10**8  # about three years
+MAX_RANK = 10**6
+MAX_CAPACITY = 1000
+Capacity = Annotated[int, Field(ge=0, le=MAX_CAPACITY)]
 
 
 class Input(BaseModel):
@@ -32,8 +54,8 @@ def describe_errors(errors: Sequence[Mapping[str, Any]]) -> str:
 
 # -- auth and agents ---------------------------------------------------------------------------------
 class TokenCreate(Input):
-    email: str
-    password: str
+    email: Email
+    password: Password
 
 
 class AgentPublic(BaseModel):
@@ -68,19 +90,19 @@ class StatusUpdate(Input):
 
 
 class AgentCreate(Input):
-    name: Annotated[str, StringConstraints(max_length=200)]
-    email: Annotated[str, StringConstraints(max_length=320)]
-    password: str | None = None
-    role: Literal["admin", "supervisor", "agent"] = "agent"
-    skills: list[str] = []
-    capacity: dict[str, int] = {}
+    name: Name
+    email: Email
+    password: Password | None = None
+    role: Literal["admin", "supervisor", "agent", "integration"] = "agent"
+    skills: Annotated[list[Label], Field(max_length=100)] = []
+    capacity: Annotated[dict[ChannelKind, Capacity], Field(max_length=100)] = {}  # channel kind (or default) -> n
 
 
 # -- inbound messages --------------------------------------------------------------------------------
 class MessageCreate(Input):
     """One inbound (or brand-authored, for history) message, validated on its own within a batch."""
 
-    channel: Annotated[str, StringConstraints(max_length=16)]
+    channel: ChannelKind
     account: ExternalId
     platform_message_id: ExternalId
     author_id: ExternalId
@@ -179,30 +201,30 @@ class EventPublic(BaseModel):
 
 
 class ReplyCreate(Input):
-    text: str
+    text: Text
     visibility: Literal["public", "private"] = "public"
 
 
 class NoteCreate(Input):
-    text: str
+    text: Text
 
 
 class TagsUpdate(Input):
-    add: list[str] = []
-    remove: list[str] = []
+    add: Annotated[list[Label], Field(max_length=100)] = []
+    remove: Annotated[list[Label], Field(max_length=100)] = []
 
 
 class TransferCreate(Input):
-    queue: str
+    queue: Ref
 
 
 # -- administration ----------------------------------------------------------------------------------
 class QueueCreate(Input):
-    name: Annotated[str, StringConstraints(max_length=64)]
-    keywords: list[str] = []
-    required_skills: list[str] = []
-    first_response_target_seconds: int = 3600
-    rank: int = 100
+    name: Annotated[str, StringConstraints(max_length=64), AfterValidator(no_nul)]
+    keywords: Annotated[list[Label], Field(max_length=1000)] = []
+    required_skills: Annotated[list[Label], Field(max_length=100)] = []
+    first_response_target_seconds: Annotated[int, Field(ge=1, le=MAX_TARGET_SECONDS)] = 3600
+    rank: Annotated[int, Field(ge=-MAX_RANK, le=MAX_RANK)] = 100
     is_default: bool = False
 
 
@@ -229,9 +251,9 @@ class QueuePublic(BaseModel):
 
 
 class ChannelAccountCreate(Input):
-    kind: Annotated[str, StringConstraints(max_length=16)]
-    name: Annotated[str, StringConstraints(max_length=200)]
-    callback_url: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    kind: ChannelKind
+    name: Name
+    callback_url: Annotated[str, StringConstraints(max_length=2000), AfterValidator(no_nul)] | None = None
 
 
 class ChannelAccountPublic(BaseModel):
@@ -268,4 +290,4 @@ class CustomerPublic(BaseModel):
 
 
 class CustomerMerge(Input):
-    into: str
+    into: Ref

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from careline.bootstrap import bootstrap
@@ -152,7 +153,7 @@ def _watch(url: str, world: DemoWorld, traffic: _Traffic, started: float, durati
             try:
                 summary = watcher.summary()
             except ApiError as error:
-                console.print(f"[red]the report could not be read:[/] {error}")
+                console.print(f"[red]the report could not be read:[/] {escape(str(error))}")
                 break
             elapsed = time.monotonic() - started
             resolved = summary["conversations"]["resolved"]

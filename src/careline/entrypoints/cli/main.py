@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from careline.entrypoints.cli import demo, replay
@@ -58,11 +59,11 @@ def init(
         careline.close()
     console.print(f"database ready: {careline.settings.effective_database_url}")
     if generated:
-        console.print(f"admin [bold]{admin.email}[/] created with password [bold]{generated}[/] (shown once)")
+        console.print(f"admin [bold]{escape(admin.email)}[/] created with password [bold]{generated}[/] (shown once)")
     elif created:
-        console.print(f"admin {admin.email} created")
+        console.print(f"admin {escape(admin.email)} created")
     else:
-        console.print(f"admin {admin.email} exists already")
+        console.print(f"admin {escape(admin.email)} exists already")
 
 
 @app.command("import")
@@ -112,7 +113,7 @@ def import_(
     }
     for reject in parsed.rejected:
         where = f"line {reject.line}" if reject.line is not None else "record"
-        console.print(f"[yellow]rejected[/] {where}: {reject.reason}")
+        console.print(f"[yellow]rejected[/] {where}: {escape(reject.reason)}")
     console.print(
         f"added {totals['messages']} messages ({totals['inbound']} inbound, {totals['outbound']} outbound), "
         f"{totals['conversations']} conversations, "

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from careline.demo.client import ApiClient, ApiError
@@ -188,7 +189,7 @@ def replay(
             _ensure_accounts(client, messages)
             _feed_with_progress(client, messages, offsets, retime, file.name, totals)
         except ApiError as error:
-            console.print(f"[red]replay failed:[/] {_explain(error)}")
+            console.print(f"[red]replay failed:[/] {escape(_explain(error))}")
             raise typer.Exit(1) from error
         except KeyboardInterrupt:
             print_totals(totals, len(parsed.rejected))
@@ -227,7 +228,7 @@ def _describe(name: str, totals: ReplayTotals) -> str:
 
 def print_totals(totals: ReplayTotals, unparsable: int) -> None:
     for reason in totals.rejections:
-        console.print(f"[yellow]rejected[/] {reason}")
+        console.print(f"[yellow]rejected[/] {escape(reason)}")
     console.print(
         f"sent {totals.sent} messages: {totals.created} created, {totals.duplicates} duplicates, "
         f"{totals.rejected} rejected by the API; {unparsable} records of the file could not be parsed"
