@@ -261,6 +261,13 @@ def test_the_report_is_the_same_as_the_cli_report(
     assert response.json() == app.reports.summary()
     assert response.json()["messages"]["inbound"] == 3
 
+    window = {"since": "2024-05-01T00:00:00Z", "until": "2024-05-02T00:00:00Z"}
+    may_first = client.get("/api/v1/reports/summary", params=window, headers=admin).json()
+    assert may_first["conversations"]["total"] == 1 and may_first["messages"]["inbound"] == 1
+    backwards = {"since": window["until"], "until": window["since"]}
+    assert client.get("/api/v1/reports/summary", params=backwards, headers=admin).status_code == 422
+    assert client.get("/api/v1/reports/summary", params={"since": "2024-05-01"}, headers=admin).status_code == 422
+
 
 def test_the_same_batch_posted_concurrently_is_stored_once(client: httpx.Client, admin: dict[str, str]) -> None:
     batch = [inbound(f"race-{i}", author_id=f"racer-{i % 3}") for i in range(20)]

@@ -82,3 +82,15 @@ def test_untrusted_text_in_a_file_is_printed_as_text_not_markup(database_url: st
     assert result["messages"] == 1 and result["rejected"] == 1
     again = careline(database_url, tmp_path, "import", str(source), "--format", "airline")
     assert "tweet_id '[/bold]' is not a number" in said(again)
+
+
+def test_the_report_covers_a_window_of_conversations(database_url: str, tmp_path: Path, data_dir: Path) -> None:
+    last_json(careline(database_url, tmp_path, "import", str(data_dir / "twcs_sample.csv"), "--json"))
+    whole = last_json(careline(database_url, tmp_path, "report", "--json"))
+    window = ("--since", "2017-10-31", "--until", "2017-11-01T00:00:00+00:00")
+    day = last_json(careline(database_url, tmp_path, "report", "--json", *window))
+    assert 0 < day["conversations"]["total"] < whole["conversations"]["total"]
+    assert day["window"] == {"since": "2017-10-31T00:00:00+00:00", "until": "2017-11-01T00:00:00+00:00"}
+    backwards = careline(database_url, tmp_path, "report", "--since", "2017-11-02", "--until", "2017-11-01")
+    assert backwards.returncode == 2 and "--since must be before --until" in said(backwards)
+    assert "not an ISO 8601" in said(careline(database_url, tmp_path, "report", "--since", "yesterday"))

@@ -1,4 +1,4 @@
-"""What the agents context needs from storage (implemented in adapters/db/repositories.py)."""
+"""What the agents context needs from storage (implemented in adapters/db/directory.py)."""
 
 from __future__ import annotations
 

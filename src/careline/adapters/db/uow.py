@@ -12,15 +12,9 @@ from sqlalchemy.engine import Connection, Engine
 
 from careline.adapters.db import tables as t
 from careline.adapters.db.bulk import insert_rows
+from careline.adapters.db.directory import AccountRepository, AgentRepository, QueueRepository
 from careline.adapters.db.engine import WRITE_TRANSACTION
-from careline.adapters.db.repositories import (
-    AccountRepository,
-    AgentRepository,
-    ConversationRepository,
-    CustomerRepository,
-    MessageRepository,
-    QueueRepository,
-)
+from careline.adapters.db.repositories import ConversationRepository, CustomerRepository, MessageRepository
 from careline.adapters.db.writers import WriterQueue, writer_queue
 from careline.contacts.model import Customer
 from careline.conversations.model import Conversation

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -128,17 +129,34 @@ def import_(
 def report(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    since: Annotated[
+        str | None, typer.Option(help="only conversations created at or after this time (ISO 8601, UTC if no zone)")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="only conversations created before this time")] = None,
 ) -> None:
     """Volumes, first response time, service level, resolution and backlog, from the event log."""
+    window = (_moment(since, "--since"), _moment(until, "--until"))
+    if window[0] is not None and window[1] is not None and window[0] >= window[1]:
+        raise typer.BadParameter("--since must be before --until")
     careline = ctx.obj.app()
     try:
-        summary = careline.reports.summary()
+        summary = careline.reports.summary(since=window[0], until=window[1])
     finally:
         careline.close()
     if as_json:
         print(json.dumps(summary))
         return
     _print_report(summary)
+
+
+def _moment(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise typer.BadParameter(f"{option} {value!r} is not an ISO 8601 date or time") from error
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _print_report(summary: dict) -> None:

@@ -1,0 +1,116 @@
+"""SQL repositories of the directory: channel accounts, agents (and their tokens), queues."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from careline.adapters.db import rows
+from careline.adapters.db import tables as t
+from careline.agents.model import Agent, AgentStatus, Queue
+from careline.channels.model import ChannelAccount
+from careline.kernel.errors import NotFound
+
+
+class AccountRepository:
+    def __init__(self, connection: sa.Connection) -> None:
+        self._db = connection
+
+    def get(self, account_id: str) -> ChannelAccount:
+        row = self._db.execute(sa.select(t.channel_accounts).where(t.channel_accounts.c.id == account_id)).first()
+        if row is None:
+            raise NotFound(f"channel account {account_id} does not exist")
+        return rows.account_from_row(row)
+
+    def find(self, kind: str, name: str) -> ChannelAccount | None:
+        c = t.channel_accounts.c
+        row = self._db.execute(sa.select(t.channel_accounts).where(c.kind == kind, c.name == name)).first()
+        return rows.account_from_row(row) if row else None
+
+    def all(self) -> list[ChannelAccount]:
+        query = sa.select(t.channel_accounts).order_by(t.channel_accounts.c.kind, t.channel_accounts.c.name)
+        return [rows.account_from_row(r) for r in self._db.execute(query)]
+
+    def add(self, account: ChannelAccount) -> None:
+        self._db.execute(
+            sa.insert(t.channel_accounts).values(
+                id=account.id,
+                kind=account.kind.value,
+                name=account.name,
+                callback_url=account.callback_url,
+                config=account.config,
+                created_at=account.created_at,
+            )
+        )
+
+
+class AgentRepository:
+    def __init__(self, connection: sa.Connection) -> None:
+        self._db = connection
+
+    def get(self, agent_id: str) -> Agent:
+        row = self._db.execute(sa.select(t.agents).where(t.agents.c.id == agent_id)).first()
+        if row is None:
+            raise NotFound(f"agent {agent_id} does not exist")
+        return rows.agent_from_row(row)
+
+    def by_email(self, email: str) -> Agent | None:
+        row = self._db.execute(sa.select(t.agents).where(t.agents.c.email == email.lower())).first()
+        return rows.agent_from_row(row) if row else None
+
+    def all(self) -> list[Agent]:
+        return [rows.agent_from_row(r) for r in self._db.execute(sa.select(t.agents).order_by(t.agents.c.name))]
+
+    def online_locked(self) -> list[Agent]:
+        """Online agents, row-locked until commit (in id order, so that two lockers cannot deadlock).
+
+        A routing pass checks capacity against loads it reads; holding its agents makes a second pass wait
+        and then read the first one's assignments. SQLite ignores FOR UPDATE: BEGIN IMMEDIATE already
+        serialises its writers.
+        """
+        a = t.agents.c
+        query = sa.select(t.agents).where(a.status == AgentStatus.ONLINE.value).order_by(a.id).with_for_update()
+        return [rows.agent_from_row(r) for r in self._db.execute(query)]
+
+    def add(self, agent: Agent) -> None:
+        self._db.execute(sa.insert(t.agents).values(**rows.agent_to_row(agent)))
+
+    def save(self, agent: Agent) -> None:
+        values = rows.agent_to_row(agent)
+        values.pop("id")
+        self._db.execute(sa.update(t.agents).where(t.agents.c.id == agent.id).values(**values))
+
+    def add_token(self, token_hash: str, agent_id: str, at: datetime) -> None:
+        self._db.execute(sa.insert(t.api_tokens).values(token_hash=token_hash, agent_id=agent_id, created_at=at))
+
+    def by_token(self, token_hash: str) -> Agent | None:
+        query = sa.select(t.agents).join(t.api_tokens).where(t.api_tokens.c.token_hash == token_hash)
+        row = self._db.execute(query).first()
+        return rows.agent_from_row(row) if row else None
+
+    def revoke_token(self, token_hash: str) -> bool:
+        """Forget the token; whether it existed."""
+        result = self._db.execute(sa.delete(t.api_tokens).where(t.api_tokens.c.token_hash == token_hash))
+        return bool(result.rowcount)
+
+
+class QueueRepository:
+    def __init__(self, connection: sa.Connection) -> None:
+        self._db = connection
+
+    def all(self) -> list[Queue]:
+        return [rows.queue_from_row(r) for r in self._db.execute(sa.select(t.queues).order_by(t.queues.c.rank))]
+
+    def get(self, queue_id: str) -> Queue:
+        row = self._db.execute(sa.select(t.queues).where(t.queues.c.id == queue_id)).first()
+        if row is None:
+            raise NotFound(f"queue {queue_id} does not exist")
+        return rows.queue_from_row(row)
+
+    def by_name(self, name: str) -> Queue | None:
+        row = self._db.execute(sa.select(t.queues).where(t.queues.c.name == name)).first()
+        return rows.queue_from_row(row) if row else None
+
+    def add(self, queue: Queue) -> None:
+        self._db.execute(sa.insert(t.queues).values(**rows.queue_to_row(queue)))
