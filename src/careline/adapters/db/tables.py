@@ -83,6 +83,11 @@ queues = sa.Table(
     sa.Column("keywords", sa.JSON, nullable=False, default=list),
     sa.Column("rank", sa.Integer, nullable=False, default=100),
     sa.Column("is_default", sa.Boolean, nullable=False, default=False),
+    # At most one default queue, even when two are created at the same moment.
+    sa.Index(
+        "uq_queues_one_default", "is_default", unique=True,
+        sqlite_where=sa.text("is_default"), postgresql_where=sa.text("is_default"),
+    ),
 )
 
 agents = sa.Table(
