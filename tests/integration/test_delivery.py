@@ -302,6 +302,7 @@ def test_a_broken_reply_fails_alone_and_the_pass_delivers_the_others(
     assert (failed["reason"], failed["will_retry"]) == (reason.format(broken), not final)
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # PostgreSQL takes row locks instead
 def test_on_sqlite_the_worker_holds_the_write_lock_from_begin_so_a_writer_in_between_cannot_spoil_it(
     replies: Replies, settings: Settings
 ) -> None:
@@ -310,8 +311,6 @@ def test_on_sqlite_the_worker_holds_the_write_lock_from_begin_so_a_writer_in_bet
     A transaction that began with a plain BEGIN, read, and then met such a commit failed at once with
     "database is locked" (its snapshot was stale); the worker's writes now take the lock at BEGIN.
     """
-    if not replies.app.engine.url.get_backend_name() == "sqlite":
-        pytest.skip("PostgreSQL takes row locks; SQLite's database lock is what this is about")
     path = replies.app.engine.url.database
     assert path is not None
     replies.callback.script(Answer(503), answer_json({"platform_message_id": "x1"}))
