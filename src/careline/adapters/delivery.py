@@ -101,12 +101,7 @@ class DeliveryWorker:
         with write_transaction(self._engine) as db:
             claimed = db.execute(
                 sa.update(t.outbox)
-                .where(
-                    o.id == row.id,
-                    o.status == row.status,
-                    o.next_attempt_at == row.next_attempt_at,
-                    o.attempts == row.attempts,
-                )
+                .where(*_as_read(row))
                 .values(status="sending", attempts=o.attempts + 1, next_attempt_at=now + LEASE)
             )
             if claimed.rowcount != 1:
@@ -121,16 +116,10 @@ class DeliveryWorker:
             reason = row.last_error or "no attempts left"
         reason = f"gave up after {row.attempts} attempts: {reason}"
         now = self._clock()
-        o = t.outbox.c
         with write_transaction(self._engine) as db:
             given_up = db.execute(
                 sa.update(t.outbox)
-                .where(
-                    o.id == row.id,
-                    o.status == row.status,
-                    o.next_attempt_at == row.next_attempt_at,
-                    o.attempts == row.attempts,
-                )
+                .where(*_as_read(row))
                 .values(status="failed", last_error=reason)
             )
             if given_up.rowcount != 1:
@@ -257,3 +246,14 @@ def _store_platform_id(db: sa.Connection, message_id: str, platform_id: str) -> 
         )
         return False
     return True
+
+
+def _as_read(row: Any) -> tuple[Any, ...]:
+    """The outbox row is still as this worker read it: nobody claimed or settled it meanwhile."""
+    o = t.outbox.c
+    return (
+        o.id == row.id,
+        o.status == row.status,
+        o.next_attempt_at == row.next_attempt_at,
+        o.attempts == row.attempts,
+    )
