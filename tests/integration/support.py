@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -106,3 +108,21 @@ def a_session_waits_on_a_lock(engine: sa.Engine) -> bool:
     query = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
     with engine.connect() as db:
         return bool(db.exec_driver_sql(query).scalar())
+
+
+class PauseAtStatement:
+    """Holds the first connection of ``engine`` that is about to run a statement ``matches`` accepts, until
+    ``go`` is set: a real interleaving of two transactions, with no change to the code under test."""
+
+    def __init__(self, engine: sa.Engine, matches: Callable[[str], bool], guard: float = 60) -> None:
+        self.reached = threading.Event()
+        self.go = threading.Event()
+        self._matches = matches
+        self._guard = guard
+        sa.event.listen(engine, "before_cursor_execute", self._before)
+
+    def _before(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if self._matches(statement) and not self.reached.is_set():
+            self.reached.set()
+            if not self.go.wait(timeout=self._guard):
+                raise TimeoutError("the test never let the paused transaction go on")

@@ -6,10 +6,8 @@ import threading
 import time
 from collections.abc import Callable
 from functools import partial
-from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from careline.adapters.db import tables as t
 from careline.adapters.db.engine import create_engine
@@ -17,7 +15,7 @@ from careline.adapters.db.uow import SqlUnitOfWork
 from careline.contacts.commands import MergeCustomers
 from careline.contacts.handlers import ContactHandlers
 from careline.kernel.errors import Conflict
-from integration.support import Desk, a_session_waits_on_a_lock
+from integration.support import Desk, PauseAtStatement, a_session_waits_on_a_lock
 
 
 def customer_of(desk: Desk, conversation_id: str) -> str:
@@ -112,14 +110,7 @@ def test_two_opposite_merges_at_once_leave_one_survivor(desk: Desk) -> None:
     a, b = (customer_of(desk, desk.conversation_of(result, i)) for i in range(2))
     supervisor = desk.agent("sup", role="supervisor")
     engine = create_engine(desk.app.settings.effective_database_url)
-    reached, go = threading.Event(), threading.Event()
-
-    def pause_at_the_move(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.lstrip().upper().startswith("UPDATE IDENTITIES") and not reached.is_set():
-            reached.set()
-            go.wait(timeout=60)
-
-    sa.event.listen(engine, "before_cursor_execute", pause_at_the_move)
+    pause = PauseAtStatement(engine, lambda sql: sql.lstrip().upper().startswith("UPDATE IDENTITIES"))
     first_app = ContactHandlers(partial(SqlUnitOfWork, engine, desk.clock), desk.clock)
     outcomes: dict[str, str] = {}
 
@@ -138,18 +129,18 @@ def test_two_opposite_merges_at_once_leave_one_survivor(desk: Desk) -> None:
     try:
         one = merge("a->b", lambda: first_app.merge(
             MergeCustomers(source_customer_id=a, target_customer_id=b, agent_id=supervisor.id)))
-        assert reached.wait(timeout=60)
+        assert pause.reached.wait(timeout=60)
         two = merge("b->a", lambda: desk.app.handle(
             MergeCustomers(source_customer_id=b, target_customer_id=a, agent_id=supervisor.id)))
         deadline = time.monotonic() + 60
         while not a_session_waits_on_a_lock(desk.app.engine):
             assert two.is_alive() and time.monotonic() < deadline, "the second merge neither waited nor ended"
             time.sleep(0.01)
-        go.set()
+        pause.go.set()
         one.join(60)
         two.join(60)
     finally:
-        go.set()
+        pause.go.set()
         engine.dispose()
     assert outcomes == {"a->b": "merged", "b->a": "conflict"}
     merged = {c.id: c.merged_into_id for c in desk.rows(t.customers)}

@@ -24,7 +24,7 @@ from careline.ingestion.handlers import Ingestor
 from careline.ingestion.model import InboundMessage
 from careline.routing.handlers import Router
 from careline.triage.sentiment import VaderSentiment
-from integration.support import Desk, a_session_waits_on_a_lock
+from integration.support import Desk, PauseAtStatement, a_session_waits_on_a_lock
 
 GUARD = 60  # seconds: only to turn a deadlock into a failure, never a measurement
 
@@ -207,28 +207,13 @@ def second_engine(clocked_app: Careline) -> Iterator[sa.Engine]:
     engine.dispose()
 
 
-class PauseBeforeFirstAgentWrite:
-    """Holds a router's connection at its first write to ``agents``: it has read, planned, and not written."""
-
-    def __init__(self, engine: sa.Engine) -> None:
-        self.reached = threading.Event()
-        self.go = threading.Event()
-        sa.event.listen(engine, "before_cursor_execute", self._before)
-
-    def _before(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.lstrip().upper().startswith("UPDATE AGENTS") and not self.reached.is_set():
-            self.reached.set()
-            if not self.go.wait(timeout=GUARD):
-                raise TimeoutError("the test never let the paused router go on")
-
-
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_router_that_planned_on_stale_loads_cannot_overfill_an_agent(desk: Desk, second_engine: sa.Engine) -> None:
     """Router A has read an empty desk and planned; meanwhile new, more urgent work arrives and the app's own
     router gives it to the same agent. When A goes on, the agent must still hold no more than capacity."""
     ann: Agent = desk.agent("ann", online=True, capacity=(("x", 1),))
     [calm] = commit_unrouted(desk, "question about my order")
-    pause = PauseBeforeFirstAgentWrite(second_engine)
+    pause = PauseAtStatement(second_engine, lambda sql: sql.lstrip().upper().startswith("UPDATE AGENTS"))
     router_a = Router(partial(SqlUnitOfWork, second_engine, desk.clock), desk.clock)
     outcome: dict[str, BaseException | None] = {}
 
@@ -279,22 +264,6 @@ def test_work_on_a_free_channel_is_offered_behind_a_long_backlog_on_a_full_one(d
     assert {cid: who for cid, who in assignees(desk).items() if who} == {chat: agent.id}
 
 
-class PauseBeforeLoadingPlannedWork:
-    """Holds a router's connection where it loads the conversations it planned: after reading them as waiting."""
-
-    def __init__(self, engine: sa.Engine) -> None:
-        self.reached = threading.Event()
-        self.go = threading.Event()
-        sa.event.listen(engine, "before_cursor_execute", self._before)
-
-    def _before(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        loading = "FROM conversations" in statement and "conversations.id IN" in statement
-        if loading and not self.reached.is_set():
-            self.reached.set()
-            if not self.go.wait(timeout=GUARD):
-                raise TimeoutError("the test never let the paused router go on")
-
-
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_router_never_takes_over_a_conversation_an_agent_accepted_meanwhile(
     desk: Desk, second_engine: sa.Engine
@@ -302,7 +271,8 @@ def test_a_router_never_takes_over_a_conversation_an_agent_accepted_meanwhile(
     router_side: Agent = desk.agent("ann", online=True)
     picker: Agent = desk.agent("bob")
     [waiting] = commit_unrouted(desk, "my parcel is lost")
-    pause = PauseBeforeLoadingPlannedWork(second_engine)
+    # where the router loads the conversations it planned: after reading them as waiting
+    pause = PauseAtStatement(second_engine, lambda sql: "FROM conversations" in sql and "conversations.id IN" in sql)
     router = Router(partial(SqlUnitOfWork, second_engine, desk.clock), desk.clock)
     failures: list[BaseException] = []
 
