@@ -193,6 +193,10 @@ def serve(
     careline = ctx.obj.app()
     try:
         ensure_defaults(careline)
+        with careline.uow(read_only=True) as uow:
+            nobody_can_log_in = not any(a.password_hash for a in uow.agents.all())
+        if nobody_can_log_in:
+            console.print("[yellow]no account can log in yet:[/] run `careline init` to create the admin")
         serve_api(careline, host or careline.settings.host, port or careline.settings.port)
     finally:
         careline.close()
