@@ -25,6 +25,8 @@ from careline.kernel.bus import MessageBus
 from careline.kernel.clock import Clock, utcnow
 from careline.reporting.queries import Reports
 from careline.routing.handlers import Router
+from careline.triage.language import LanguageDetector
+from careline.triage.pii import PiiDetector
 from careline.triage.sentiment import VaderSentiment
 from careline.unit_of_work import UnitOfWork
 
@@ -75,7 +77,7 @@ def bootstrap(settings: Settings, clock: Clock = utcnow, http: httpx.Client | No
     http = http or httpx.Client(timeout=10.0)
 
     bus = MessageBus()
-    ingestor = Ingestor(uow_factory, clock, VaderSentiment())
+    ingestor = Ingestor(uow_factory, clock, VaderSentiment(), language=LanguageDetector(), pii=PiiDetector())
     bus.register(IngestMessages, ingestor.ingest)
     handler_groups = (
         ConversationHandlers(uow_factory, clock),

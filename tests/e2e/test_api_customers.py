@@ -61,3 +61,17 @@ def test_merging_customers_moves_identities_and_needs_a_supervisor(
 
     assert client.post(f"/api/v1/customers/{target}/merge", json={"into": target}, headers=admin).status_code == 409
     assert client.get("/api/v1/customers/cus_missing", headers=admin).status_code == 404
+
+
+def test_agents_read_personal_data_masked(
+    client: httpx.Client, admin: dict[str, str], make_agent: Callable[..., tuple[dict[str, Any], dict[str, str]]]
+) -> None:
+    _, agent = make_agent("Sam")
+    text = "@AcmeAir my card 4111 1111 1111 1111 was charged twice!! call me on (415) 555-0132"
+    posted = client.post("/api/v1/messages", json=inbound("pd-1", text), headers=admin).json()
+    conversation = client.get(f"/api/v1/conversations/{posted['results'][0]['conversation_id']}", headers=agent).json()
+    [message] = conversation["messages"]
+    assert message["masked"] is True and message["pii"] == ["card", "phone"]
+    assert "4111 1111" not in message["text"] and "•••• •••• •••• 1111" in message["text"]
+    assert "555-0132" not in message["text"] and message["language"] == "en"
+    assert "personal-data" in conversation["tags"]

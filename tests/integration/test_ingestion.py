@@ -205,3 +205,21 @@ def test_a_message_id_never_collides_with_a_channels_thread_key(desk: Desk) -> N
     )
     assert statuses(result) == ["created", "created"]
     assert len({desk.conversation_of(keyed), desk.conversation_of(result, 0), desk.conversation_of(result, 1)}) == 3
+
+
+def test_personal_data_in_a_public_post_is_found_masked_and_flags_the_thread(desk: Desk) -> None:
+    card_post = desk.message("@AcmeAir my card 4111 1111 1111 1111 was charged twice!!")
+    spanish = desk.message("Hola, mi vuelo de Madrid fue cancelado y nadie me responde", author_id="cust-2")
+    result = desk.ingest(card_post, spanish)
+
+    card_message, spanish_message = sorted(desk.rows(t.messages), key=lambda m: m.platform_message_id)
+    assert card_message.pii == ["card"] and card_message.language == "en"
+    assert card_message.masked_text == "@AcmeAir my card •••• •••• •••• 1111 was charged twice!!"
+    assert card_message.text.startswith("@AcmeAir my card 4111")  # the original is kept, only shown masked
+    assert (spanish_message.pii, spanish_message.masked_text, spanish_message.language) == (None, None, "es")
+
+    flagged = desk.conversation(desk.conversation_of(result, 0))
+    assert flagged.tags == ["personal-data"]
+    assert desk.conversation(desk.conversation_of(result, 1)).tags == []
+    [received] = desk.events(flagged.id, "message.received")
+    assert (received.data["pii"], received.data["language"]) == (["card"], "en")

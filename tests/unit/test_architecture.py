@@ -16,7 +16,7 @@ CONTEXTS = (
 )
 DOMAIN_FILES = (
     "model.py", "events.py", "commands.py", "handlers.py", "ports.py", "policies.py", "metrics.py", "rules.py",
-    "importers.py",
+    "importers.py", "pii.py",
 )
 FORBIDDEN = (
     "sqlalchemy", "fastapi", "starlette", "httpx", "redis", "psycopg", "uvicorn", "typer", "rich", "pydantic",

@@ -34,6 +34,8 @@ class MessageReceived(Event):
     visibility: str
     sentiment_label: str
     sentiment_score: float
+    language: str | None = None
+    pii: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

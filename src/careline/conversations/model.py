@@ -68,6 +68,9 @@ class Message:
     sentiment_label: str | None = None
     sentiment_score: float | None = None
     delivery_status: str | None = None  # outbound only: queued, delivered, failed, external
+    language: str | None = None  # ISO 639-1, "und" when the text says too little
+    pii: tuple[str, ...] = ()  # kinds of personal data in the text: card, email, phone, reference
+    masked_text: str | None = None  # the text with its personal data masked, when it has any
 
 
 @dataclasses.dataclass
@@ -157,8 +160,13 @@ class Conversation:
                 visibility=message.visibility.value,
                 sentiment_label=message.sentiment_label or "neutral",
                 sentiment_score=message.sentiment_score or 0.0,
+                language=message.language,
+                pii=message.pii,
             )
         )
+        if message.pii and message.visibility is Visibility.PUBLIC:
+            # Personal data posted in public: agents must see it at once and take the thread private.
+            self.tag(add={"personal-data"}, remove=set(), at=message.created_at, actor="system:triage")
 
     # -- agent work --------------------------------------------------------------------------------
     def send(self, message: Message, *, actor: str) -> None:

@@ -113,7 +113,11 @@ def _message_select() -> sa.Select[Any]:
         m.id,
         m.direction,
         m.visibility,
-        m.text,
+        # Personal data is never shown whole: agents read the masked text (the original stays in storage).
+        sa.func.coalesce(m.masked_text, m.text).label("text"),
+        (m.masked_text.is_not(None)).label("masked"),
+        m.pii,
+        m.language,
         m.author_external_id,
         m.customer_id,
         m.agent_id,

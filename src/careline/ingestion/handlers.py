@@ -6,6 +6,7 @@ The batch is committed before the caller acknowledges anything, so an accepted m
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -26,7 +27,9 @@ from careline.kernel.clock import Clock
 from careline.kernel.errors import Conflict
 from careline.kernel.events import Event
 from careline.kernel.ids import new_id
+from careline.triage.language import LanguageDetector
 from careline.triage.model import SentimentAnalyser
+from careline.triage.pii import PiiDetector
 from careline.triage.rules import KeywordRouter, first_priority
 from careline.unit_of_work import UnitOfWork
 
@@ -37,10 +40,19 @@ ATTEMPTS = 3
 class Ingestor:
     """Turns normalized inbound messages into stored, threaded, triaged conversations."""
 
-    def __init__(self, uow_factory: Callable[[], UnitOfWork], clock: Clock, sentiment: SentimentAnalyser) -> None:
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        clock: Clock,
+        sentiment: SentimentAnalyser,
+        *,
+        language: LanguageDetector | None = None,
+        pii: PiiDetector | None = None,
+    ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
         self._sentiment = sentiment
+        self._extras = _Extras(language, pii)
 
     def ingest(self, command: IngestMessages) -> tuple[BatchResult, list[Event]]:
         """One transaction; a batch that races another over the same keys is retried and then finds the
@@ -48,7 +60,7 @@ class Ingestor:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 with self._uow_factory() as uow:
-                    writer = _BatchWriter(uow, self._clock(), self._sentiment, command.create_accounts)
+                    writer = _BatchWriter(uow, self._clock(), self._sentiment, self._extras, command.create_accounts)
                     result = writer.write(command.items)
                     return result, uow.commit()
             except Conflict:
@@ -57,11 +69,22 @@ class Ingestor:
         raise AssertionError("unreachable")
 
 
+@dataclasses.dataclass(frozen=True)
+class _Extras:
+    """Optional triage of every inbound message: its language, and personal data posted in it."""
+
+    language: LanguageDetector | None
+    pii: PiiDetector | None
+
+
 class _BatchWriter:
-    def __init__(self, uow: UnitOfWork, now: datetime, sentiment: SentimentAnalyser, create_accounts: bool) -> None:
+    def __init__(
+        self, uow: UnitOfWork, now: datetime, sentiment: SentimentAnalyser, triage: _Extras, create_accounts: bool
+    ) -> None:
         self.uow = uow
         self.now = now
         self.sentiment = sentiment
+        self.triage = triage
         self.create_accounts = create_accounts
         self.result = BatchResult(items=[])
         self.accounts: dict[tuple[str, str], ChannelAccount | None] = {}
@@ -186,6 +209,8 @@ class _BatchWriter:
     def _message(self, item: InboundMessage, account: ChannelAccount, customer_id: str | None) -> Message:
         inbound = item.direction == "inbound"
         sentiment = self.sentiment.analyse(item.text) if inbound else None
+        language = self.triage.language.detect(item.text).code if inbound and self.triage.language else None
+        findings = self.triage.pii.find(item.text) if inbound and self.triage.pii else []
         return Message(
             id=new_id("msg"),
             conversation_id="",
@@ -203,6 +228,9 @@ class _BatchWriter:
             sentiment_label=sentiment.label if sentiment else None,
             sentiment_score=sentiment.score if sentiment else None,
             delivery_status=None if inbound else "external",
+            language=language,
+            pii=tuple(sorted({f.kind for f in findings})),
+            masked_text=self.triage.pii.mask(item.text, findings) if findings and self.triage.pii else None,
         )
 
     def _start(self, message: Message, customer_id: str | None, thread_key: str) -> Conversation:

@@ -71,6 +71,9 @@ def message_from_row(row: Any) -> Message:
         sentiment_label=row.sentiment_label,
         sentiment_score=row.sentiment_score,
         delivery_status=row.delivery_status,
+        language=row.language,
+        pii=tuple(row.pii or ()),
+        masked_text=row.masked_text,
     )
 
 
@@ -93,6 +96,9 @@ def message_to_row(m: Message) -> dict[str, Any]:
         "sentiment_label": m.sentiment_label,
         "sentiment_score": m.sentiment_score,
         "delivery_status": m.delivery_status,
+        "language": m.language,
+        "pii": list(m.pii) or None,
+        "masked_text": m.masked_text,
     }
 
 

@@ -156,6 +156,9 @@ messages = sa.Table(
     sa.Column("sentiment_label", sa.String(16)),
     sa.Column("sentiment_score", sa.Float),
     sa.Column("delivery_status", sa.String(16)),
+    sa.Column("language", sa.String(8)),
+    sa.Column("pii", sa.JSON),
+    sa.Column("masked_text", sa.Text),
     sa.UniqueConstraint("channel_account_id", "platform_message_id"),
 )
 

@@ -153,7 +153,10 @@ class MessagePublic(BaseModel):
     id: str
     direction: str
     visibility: str
-    text: str
+    text: str  # with personal data masked when it has any (then ``masked`` is true)
+    masked: bool = False
+    pii: list[str] | None = None  # kinds of personal data found: card, email, phone, reference
+    language: str | None = None
     author_external_id: str | None
     customer_id: str | None
     agent_id: str | None
