@@ -82,7 +82,7 @@ def app(settings: Settings) -> Iterator[Careline]:
     careline.close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def data_dir() -> Path:
     if not DATA.is_dir():
         pytest.fail(f"the shared datasets are missing at {DATA}", pytrace=False)

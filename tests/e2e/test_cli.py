@@ -94,3 +94,23 @@ def test_the_report_covers_a_window_of_conversations(database_url: str, tmp_path
     backwards = careline(database_url, tmp_path, "report", "--since", "2017-11-02", "--until", "2017-11-01")
     assert backwards.returncode == 2 and "--since must be before --until" in said(backwards)
     assert "not an ISO 8601" in said(careline(database_url, tmp_path, "report", "--since", "yesterday"))
+
+
+def test_train_writes_the_models_and_their_manifest_reproducibly(tmp_path: Path, data_dir: Path) -> None:
+    lines = (data_dir / "airline_tweets.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    labelled = tmp_path / "labelled.csv"
+    labelled.write_text("".join(lines[:2501]), encoding="utf-8")  # the header and 2,500 tweets
+    url = f"sqlite:///{tmp_path / 'careline.db'}"
+    manifests = []
+    for home in (tmp_path / "one", tmp_path / "two"):
+        trained = careline(url, home, "train", "--from", str(labelled))
+        assert trained.returncode == 0, trained.stderr
+        manifests.append(json.loads((home / "models" / "triage" / "manifest.json").read_text(encoding="utf-8")))
+    assert manifests[0]["metrics"] == manifests[1]["metrics"]
+    assert manifests[0]["split"]["train"] + manifests[0]["split"]["test"] <= 2500  # repeated ids counted once
+    assert manifests[0]["metrics"]["sentiment_accuracy"] > 0.6
+
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("id,text\n1,hello\n", encoding="utf-8")
+    refused = careline(url, tmp_path, "train", "--from", str(wrong))
+    assert refused.returncode == 2 and "airline_sentiment" in said(refused)

@@ -27,6 +27,7 @@ Choices made on that data:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import html
 import re
 import threading
@@ -105,18 +106,24 @@ class LanguageDetector:
             return self._identifier
 
     def _build_identifier(self) -> Any:
-        # Imported here so that importing triage does not import numpy and the model reader.
-        from py3langid.langid import MODEL_FILE, LanguageIdentifier
+        return _identifier_for(None if self._languages is None else tuple(self._languages))
 
-        identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-        known = set(identifier.labels)
-        if self._languages is None:
-            wanted = [code for code in known if len(code) == 2]
-        else:
-            unknown = sorted(set(self._languages) - known)
-            if unknown:
-                raise ValueError(f"the language model does not know {', '.join(unknown)}")
-            wanted = self._languages
-        # Restricting builds new arrays once; classify() only reads them afterwards, so threads can share it.
-        identifier.set_languages(wanted)
-        return identifier
+
+@functools.lru_cache(maxsize=8)
+def _identifier_for(languages: tuple[str, ...] | None) -> Any:
+    """One read-only model per language set in the process: reading the model file takes about 0.5 s."""
+    # Imported here so that importing triage does not import numpy and the model reader.
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    known = set(identifier.labels)
+    if languages is None:
+        wanted = [code for code in known if len(code) == 2]
+    else:
+        unknown = sorted(set(languages) - known)
+        if unknown:
+            raise ValueError(f"the language model does not know {', '.join(unknown)}")
+        wanted = list(languages)
+    # Restricting builds new arrays once; classify() only reads them afterwards, so threads can share it.
+    identifier.set_languages(wanted)
+    return identifier

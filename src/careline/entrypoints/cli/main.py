@@ -26,6 +26,7 @@ app = typer.Typer(
 )
 console = Console(stderr=True)
 IMPORT_BATCH = 1000
+DEFAULT_TRAINING_DATA = Path("../shared/data/airline_tweets.csv")
 
 
 @app.callback()
@@ -200,6 +201,39 @@ def serve(
         serve_api(careline, host or careline.settings.host, port or careline.settings.port)
     finally:
         careline.close()
+
+
+@app.command()
+def train(
+    ctx: typer.Context,
+    source: Annotated[
+        Path, typer.Option("--from", help="labelled tweets (airline columns airline_sentiment, negativereason)")
+    ] = DEFAULT_TRAINING_DATA,
+    format: Annotated[str, typer.Option("--format", help="the labelled file's format")] = "airline",
+    seed: Annotated[int, typer.Option(help="seed of the fixed train/test split")] = 0,
+) -> None:
+    """Train triage's sentiment and complaint-reason models into the data directory (deterministic)."""
+    if format != "airline":
+        raise typer.BadParameter("--format must be airline (the only labelled format so far)")
+    if not source.is_file():
+        raise typer.BadParameter(f"{source} does not exist; pass the labelled file with --from")
+    from careline.triage import training  # scikit-learn loads only for this command
+
+    settings = ctx.obj.settings()
+    settings.ensure_home()
+    target = settings.home / "models" / "triage"
+    try:
+        with console.status(f"training on {source.name} (seed {seed})"):
+            models = training.train(source, seed=seed)
+    except training.TrainingDataError as error:
+        raise typer.BadParameter(str(error)) from error
+    training.save(models, target)
+    metrics = models.manifest["metrics"]
+    console.print(
+        f"models written to {target} in {models.manifest['training_seconds']} s; held-out "
+        f"{models.manifest['split']['test']} tweets: sentiment accuracy {metrics['sentiment_accuracy']}, "
+        f"negative recall {metrics['negative_recall']}, reason macro-F1 {metrics['reason_macro_f1']}"
+    )
 
 
 def _progress() -> Progress:
