@@ -358,6 +358,7 @@ def run(options: Options) -> dict[str, Any]:
     home_dir = tempfile.TemporaryDirectory(prefix="careline-bench-home-", dir=options.workdir)
     with home_dir as home, fresh_database(options.database, options.workdir) as url:
         app = bootstrap(Settings(home=Path(home), database_url=url))
+        app.warm_up()  # as `careline serve` does before its first request
         try:
             client, token = prepare(app, accounts, options.agents, options.capacity)
             with contextlib.ExitStack() as stack:

@@ -52,6 +52,11 @@ class Careline:
     delivery: DeliveryWorker
     reports: Reports
     http: httpx.Client
+    language: LanguageDetector
+
+    def warm_up(self) -> None:
+        """Load what the first message would otherwise wait for (the language model, about 0.5 s)."""
+        self.language.load()
 
     def uow(self, *, read_only: bool = False) -> SqlUnitOfWork:
         """A unit of work; ``read_only`` for plain reads (they never wait for or block writers)."""
@@ -77,7 +82,8 @@ def bootstrap(settings: Settings, clock: Clock = utcnow, http: httpx.Client | No
     http = http or httpx.Client(timeout=10.0)
 
     bus = MessageBus()
-    ingestor = Ingestor(uow_factory, clock, VaderSentiment(), language=LanguageDetector(), pii=PiiDetector())
+    language = LanguageDetector()
+    ingestor = Ingestor(uow_factory, clock, VaderSentiment(), language=language, pii=PiiDetector())
     bus.register(IngestMessages, ingestor.ingest)
     handler_groups = (
         ConversationHandlers(uow_factory, clock),
@@ -92,5 +98,5 @@ def bootstrap(settings: Settings, clock: Clock = utcnow, http: httpx.Client | No
 
     registry = ChannelRegistry([ApiChannel(http)])
     delivery = DeliveryWorker(engine, registry, clock, settings.delivery_max_attempts)
-    return Careline(settings, engine, clock, bus, router, delivery, Reports(engine), http)
+    return Careline(settings, engine, clock, bus, router, delivery, Reports(engine), http, language)
 

@@ -38,6 +38,8 @@ UNDETERMINED = "und"
 # The model's label for text without linguistic content.
 _NO_LINGUISTIC_CONTENT = "zxx"
 MIN_LETTERS = 3
+# MIN_LETTERS letters anywhere in the text, found in C rather than by counting every character in Python.
+_ENOUGH_LETTERS = re.compile(rf"[^\W\d_](?:.*?[^\W\d_]){{{MIN_LETTERS - 1}}}", re.DOTALL)
 # With the model's length-calibrated probabilities, 0.1 turned 1.0 % of English airline tweets that were labelled
 # with a wrong language into "und", at the cost of 0.5 % that were labelled "en".
 MIN_CONFIDENCE = 0.1
@@ -88,7 +90,7 @@ class LanguageDetector:
     def detect(self, text: str) -> LanguageGuess:
         """The language of one message's text."""
         cleaned = clean_for_detection(text)
-        if sum(character.isalpha() for character in cleaned) < MIN_LETTERS:
+        if _ENOUGH_LETTERS.search(cleaned) is None:
             return LanguageGuess(code=UNDETERMINED, confidence=0.0)
         code, probability = self._load().classify(cleaned)
         confidence = round(float(probability), 4)

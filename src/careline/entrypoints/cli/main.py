@@ -198,6 +198,7 @@ def serve(
             nobody_can_log_in = not any(a.password_hash for a in uow.agents.all())
         if nobody_can_log_in:
             console.print("[yellow]no account can log in yet:[/] run `careline init` to create the admin")
+        careline.warm_up()
         serve_api(careline, host or careline.settings.host, port or careline.settings.port)
     finally:
         careline.close()
