@@ -8,11 +8,13 @@ from typing import Any
 import httpx
 from sqlalchemy.engine import Engine
 
+from careline.adapters.alert_delivery import AlertSender
 from careline.adapters.db.engine import create_engine, migrate
 from careline.adapters.db.uow import SqlUnitOfWork
 from careline.adapters.delivery import DeliveryWorker
 from careline.agents.events import AgentStatusChanged
 from careline.agents.handlers import AdminHandlers
+from careline.alerts.handlers import AlertHandlers
 from careline.channels.adapters.api import ApiChannel
 from careline.channels.registry import ChannelRegistry
 from careline.config import Settings
@@ -25,9 +27,11 @@ from careline.kernel.bus import MessageBus
 from careline.kernel.clock import Clock, utcnow
 from careline.reporting.queries import Reports
 from careline.routing.handlers import Router
+from careline.triage.handlers import TriageHandlers
 from careline.triage.language import LanguageDetector
+from careline.triage.model import Post
 from careline.triage.pii import PiiDetector
-from careline.triage.sentiment import VaderSentiment
+from careline.triage.pipeline import Triage, load_models
 from careline.unit_of_work import UnitOfWork
 
 # What can put work in front of an agent, or free one: each triggers one routing pass.
@@ -53,10 +57,13 @@ class Careline:
     reports: Reports
     http: httpx.Client
     language: LanguageDetector
+    triage: Triage
+    alert_sender: AlertSender
 
     def warm_up(self) -> None:
         """Load what the first message would otherwise wait for (the language model, about 0.5 s)."""
         self.language.load()
+        self.triage.assess_many([Post(text="warming up")])
 
     def uow(self, *, read_only: bool = False) -> SqlUnitOfWork:
         """A unit of work; ``read_only`` for plain reads (they never wait for or block writers)."""
@@ -83,12 +90,16 @@ def bootstrap(settings: Settings, clock: Clock = utcnow, http: httpx.Client | No
 
     bus = MessageBus()
     language = LanguageDetector()
-    ingestor = Ingestor(uow_factory, clock, VaderSentiment(), language=language, pii=PiiDetector())
+    sentiment, category = load_models(settings.home / "models" / "triage")
+    triage = Triage(sentiment=sentiment, category=category, language=language, pii=PiiDetector())
+    ingestor = Ingestor(uow_factory, clock, triage)
     bus.register(IngestMessages, ingestor.ingest)
     handler_groups = (
         ConversationHandlers(uow_factory, clock),
         AdminHandlers(uow_factory, clock),
         ContactHandlers(uow_factory, clock),
+        TriageHandlers(uow_factory, clock),
+        AlertHandlers(uow_factory, clock),
     )
     for handlers in handler_groups:
         for command_type, handler in handlers.commands().items():
@@ -98,5 +109,16 @@ def bootstrap(settings: Settings, clock: Clock = utcnow, http: httpx.Client | No
 
     registry = ChannelRegistry([ApiChannel(http)])
     delivery = DeliveryWorker(engine, registry, clock, settings.delivery_max_attempts)
-    return Careline(settings, engine, clock, bus, router, delivery, Reports(engine), http, language)
-
+    return Careline(
+        settings,
+        engine,
+        clock,
+        bus,
+        router,
+        delivery,
+        Reports(engine),
+        http,
+        language,
+        triage,
+        AlertSender(engine, http, settings, clock),
+    )

@@ -17,6 +17,13 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     delivery_poll_seconds: float = Field(default=0.5, gt=0)
     delivery_max_attempts: int = Field(default=8, ge=1)
+    # Alert emails (docs/alerts.md#delivery): without a host, email subscriptions fail with that reason.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "careline@localhost"
+    smtp_starttls: bool = False
+    smtp_user: str | None = None
+    smtp_password: str | None = Field(default=None, repr=False)
 
     @field_validator("database_url")
     @classmethod

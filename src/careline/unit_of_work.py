@@ -10,10 +10,12 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 from careline.agents.ports import AgentRepository, QueueRepository
+from careline.alerts.ports import AlertRepository
 from careline.channels.ports import AccountRepository
 from careline.contacts.ports import CustomerRepository
 from careline.conversations.ports import ConversationRepository, MessageRepository
 from careline.kernel.events import Event
+from careline.triage.ports import ListeningRepository
 
 
 class UnitOfWork(Protocol):
@@ -29,6 +31,10 @@ class UnitOfWork(Protocol):
     def agents(self) -> AgentRepository: ...
     @property
     def queues(self) -> QueueRepository: ...
+    @property
+    def listening(self) -> ListeningRepository: ...
+    @property
+    def alerts(self) -> AlertRepository: ...
 
     def __enter__(self) -> Self: ...
 
@@ -40,7 +46,9 @@ class UnitOfWork(Protocol):
         """Events no aggregate carries."""
         ...
 
-    def enqueue_effect(self, kind: str, idempotency_key: str, payload: dict[str, Any], message_id: str) -> None:
+    def enqueue_effect(
+        self, kind: str, idempotency_key: str, payload: dict[str, Any], message_id: str | None = None
+    ) -> None:
         """An effect outside the process, carried out by a worker after commit (the outbox)."""
         ...
 

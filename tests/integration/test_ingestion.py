@@ -7,7 +7,6 @@ from datetime import datetime
 from careline.adapters.db import tables as t
 from careline.conversations.commands import ResolveConversation
 from careline.ingestion.model import BatchResult
-from careline.triage.rules import first_priority
 from integration.support import Desk
 
 
@@ -33,7 +32,10 @@ def test_a_customer_message_starts_a_triaged_conversation(desk: Desk) -> None:
     assert (message.direction, message.visibility, message.sentiment_label) == ("inbound", "public", "negative")
     assert (message.customer_id, message.author_external_id) == (conversation.customer_id, "cust-1")
     assert message.raw == {"id": 1}
-    assert conversation.priority == first_priority(message.sentiment_score) > 50
+    assert conversation.priority == message.triage["priority"] > 50
+    assert conversation.angry and message.triage["angry"]
+    features = {f["feature"]: f["points"] for f in conversation.priority_explanation["features"]}
+    assert features["sentiment"] > 0 and features["angry"] > 0
 
     created, triaged, received = desk.events(conversation.id)
     assert [created.type, triaged.type, received.type] == [

@@ -23,7 +23,6 @@ from careline.ingestion.commands import IngestMessages
 from careline.ingestion.handlers import Ingestor
 from careline.ingestion.model import InboundMessage
 from careline.routing.handlers import Router
-from careline.triage.sentiment import VaderSentiment
 from integration.support import Desk, PauseAtStatement, a_session_waits_on_a_lock
 
 GUARD = 60  # seconds: only to turn a deadlock into a failure, never a measurement
@@ -51,7 +50,7 @@ def post(desk: Desk, text: str = "question about my order", **fields: Any) -> st
 
 def commit_unrouted(desk: Desk, *texts: str) -> list[str]:
     """Waiting work committed by the real Ingestor, whose events no router has seen yet."""
-    ingestor = Ingestor(desk.app.uow, desk.clock, VaderSentiment())
+    ingestor = Ingestor(desk.app.uow, desk.clock, desk.app.triage)
     items: list[InboundMessage] = []
     for text in texts:
         desk.clock.advance(seconds=1)

@@ -12,11 +12,12 @@ import careline
 
 ROOT = Path(careline.__file__).parent
 CONTEXTS = (
-    "kernel", "conversations", "contacts", "agents", "channels", "routing", "triage", "ingestion", "reporting"
+    "kernel", "conversations", "contacts", "agents", "channels", "routing", "triage", "ingestion", "reporting",
+    "alerts",
 )
 DOMAIN_FILES = (
     "model.py", "events.py", "commands.py", "handlers.py", "ports.py", "policies.py", "metrics.py", "rules.py",
-    "importers.py", "pii.py",
+    "importers.py", "pii.py", "priority.py", "policy.py", "listening.py",
 )
 FORBIDDEN = (
     "sqlalchemy", "fastapi", "starlette", "httpx", "redis", "psycopg", "uvicorn", "typer", "rich", "pydantic",

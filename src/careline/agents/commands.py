@@ -44,6 +44,7 @@ class CreateQueue:
     first_response_target_seconds: int = 3600
     rank: int = 100
     is_default: bool = False
+    is_triage: bool = False
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -131,7 +131,10 @@ class AdminHandlers:
             keywords=tuple(k.strip().lower() for k in c.keywords if k.strip()),
             rank=c.rank,
             is_default=c.is_default,
+            is_triage=c.is_triage,
         )
+        if queue.is_default and queue.is_triage:
+            raise InvalidInput("the default queue cannot be the human triage queue: every unmatched post would wait")
         with self._uow() as uow:
             if uow.queues.by_name(name):
                 raise Conflict(f"queue {name} exists already")

@@ -49,3 +49,4 @@ class Queue:
     keywords: tuple[str, ...] = ()  # first-triage rule: any keyword in the text routes here
     rank: int = 100  # lower ranks are tried first when several queues' keywords match
     is_default: bool = False
+    is_triage: bool = False  # stage 2, manual routing: people move its work to the queue it belongs in

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from careline.kernel.events import Event
 
@@ -23,6 +24,10 @@ class ConversationTriaged(Event):
     sentiment_label: str
     sentiment_score: float
     matched_rule: str | None
+    category: str | None = None
+    angry: bool = False
+    action: str | None = None  # answer | acknowledge | ignore | take_private
+    explanation: dict[str, Any] | None = None  # the priority's features and their points
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -71,6 +71,7 @@ class Message:
     language: str | None = None  # ISO 639-1, "und" when the text says too little
     pii: tuple[str, ...] = ()  # kinds of personal data in the text: card, email, phone, reference
     masked_text: str | None = None  # the text with its personal data masked, when it has any
+    triage: dict[str, Any] | None = None  # inbound: angry, noise, action, category, priority (docs/triage.md)
 
 
 @dataclasses.dataclass
@@ -90,6 +91,10 @@ class Conversation:
     first_inbound_at: datetime | None = None
     first_response_at: datetime | None = None
     sentiment_label: str | None = None
+    category: str | None = None
+    angry: bool = False
+    action: str | None = None  # the response policy's decision: answer | acknowledge | ignore | take_private
+    priority_explanation: dict[str, Any] | None = None
     version: int = 0
     events: list[Event] = dataclasses.field(default_factory=list, repr=False, compare=False)
 
@@ -120,10 +125,25 @@ class Conversation:
         return conversation
 
     def triage(
-        self, *, queue_id: str, priority: float, rule: str | None, sentiment: tuple[str, float], at: datetime
+        self,
+        *,
+        queue_id: str,
+        priority: float,
+        rule: str | None,
+        sentiment: tuple[str, float],
+        at: datetime,
+        category: str | None = None,
+        angry: bool = False,
+        action: str | None = None,
+        explanation: dict[str, Any] | None = None,
     ) -> None:
+        """Where the conversation waits and how urgent it is, with triage's reasons (docs/triage.md)."""
         self.queue_id = queue_id
         self.priority = priority
+        self.category = category
+        self.angry = angry
+        self.action = action
+        self.priority_explanation = explanation
         self.events.append(
             ev.ConversationTriaged(
                 occurred_at=at,
@@ -134,7 +154,27 @@ class Conversation:
                 sentiment_label=sentiment[0],
                 sentiment_score=sentiment[1],
                 matched_rule=rule,
+                category=category,
+                angry=angry,
+                action=action,
+                explanation=explanation,
             )
+        )
+
+    def escalate(self, *, priority: float, angry: bool, explanation: dict[str, Any] | None, at: datetime) -> None:
+        """A later message in the thread is more urgent than what it had: its priority and reasons win."""
+        if priority <= self.priority and (self.angry or not angry):
+            return
+        self.triage(
+            queue_id=self.queue_id,
+            priority=max(priority, self.priority),
+            rule="escalated by a later message",
+            sentiment=(self.sentiment_label or "neutral", 0.0),
+            at=at,
+            category=self.category,
+            angry=self.angry or angry,
+            action=self.action,
+            explanation=explanation if priority > self.priority else self.priority_explanation,
         )
 
     def receive(self, message: Message, *, actor: str) -> None:

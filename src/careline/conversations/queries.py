@@ -46,6 +46,10 @@ def _conversation_select() -> sa.Select[Any]:
             c.last_message_at,
             c.first_response_at,
             c.sentiment_label.label("sentiment"),
+            c.angry,
+            c.category,
+            c.action,
+            c.priority_explanation,
             c.private_conversation_id,
             c.version,
         )
@@ -127,6 +131,7 @@ def _message_select() -> sa.Select[Any]:
         m.sentiment_label,
         m.sentiment_score,
         m.delivery_status,
+        m.triage,
     )
 
 

@@ -6,10 +6,11 @@ The batch is committed before the caller acknowledges anything, so an accepted m
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from careline.alerts.handlers import Alerting, Observation, spike_keys
+from careline.alerts.rules import Signals
 from careline.channels.model import ChannelAccount, ChannelKind
 from careline.contacts.events import CustomerCreated
 from careline.contacts.model import Customer, Identity
@@ -22,15 +23,15 @@ from careline.conversations.model import (
     message_thread,
 )
 from careline.ingestion.commands import IngestMessages
+from careline.ingestion.listening import QueryCache, RuleMatch, matches, with_rules
 from careline.ingestion.model import BatchResult, InboundMessage, ItemResult
 from careline.kernel.clock import Clock
 from careline.kernel.errors import Conflict
 from careline.kernel.events import Event
 from careline.kernel.ids import new_id
-from careline.triage.language import LanguageDetector
-from careline.triage.model import SentimentAnalyser
-from careline.triage.pii import PiiDetector
-from careline.triage.rules import KeywordRouter, first_priority
+from careline.triage import listening
+from careline.triage.model import ListeningMatch, ListeningRule, Post, Triager, Verdict
+from careline.triage.rules import KeywordRouter
 from careline.unit_of_work import UnitOfWork
 
 MAX_TEXT = 20_000
@@ -44,15 +45,14 @@ class Ingestor:
         self,
         uow_factory: Callable[[], UnitOfWork],
         clock: Clock,
-        sentiment: SentimentAnalyser,
-        *,
-        language: LanguageDetector | None = None,
-        pii: PiiDetector | None = None,
+        triage: Triager,
+        alerting: Alerting | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
-        self._sentiment = sentiment
-        self._extras = _Extras(language, pii)
+        self._triage = triage
+        self._alerting = alerting or Alerting()
+        self._queries = QueryCache()
 
     def ingest(self, command: IngestMessages) -> tuple[BatchResult, list[Event]]:
         """One transaction; a batch that races another over the same keys is retried and then finds the
@@ -60,8 +60,11 @@ class Ingestor:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 with self._uow_factory() as uow:
-                    writer = _BatchWriter(uow, self._clock(), self._sentiment, self._extras, command.create_accounts)
+                    now = self._clock()
+                    rules = self._queries.compile(uow.listening.active())
+                    writer = _BatchWriter(uow, now, self._triage, rules, command.create_accounts)
                     result = writer.write(command.items)
+                    self._alerting.observe(uow, writer.observations, now)
                     return result, uow.commit()
             except Conflict:
                 if attempt == ATTEMPTS:
@@ -69,26 +72,29 @@ class Ingestor:
         raise AssertionError("unreachable")
 
 
-@dataclasses.dataclass(frozen=True)
-class _Extras:
-    """Optional triage of every inbound message: its language, and personal data posted in it."""
-
-    language: LanguageDetector | None
-    pii: PiiDetector | None
-
-
 class _BatchWriter:
     def __init__(
-        self, uow: UnitOfWork, now: datetime, sentiment: SentimentAnalyser, triage: _Extras, create_accounts: bool
+        self,
+        uow: UnitOfWork,
+        now: datetime,
+        triage: Triager,
+        rules: list[tuple[ListeningRule, listening.Query]],
+        create_accounts: bool,
     ) -> None:
         self.uow = uow
         self.now = now
-        self.sentiment = sentiment
         self.triage = triage
+        self.rules = rules
+        self.verdicts: dict[int, Verdict] = {}  # batch index -> triage of that inbound message
+        self.matches: dict[int, list[RuleMatch]] = {}  # batch index -> listening rules it matches
+        self.observations: list[Observation] = []  # new inbound posts, for alerting
+        self.rule_matches: list[ListeningMatch] = []
         self.create_accounts = create_accounts
         self.result = BatchResult(items=[])
         self.accounts: dict[tuple[str, str], ChannelAccount | None] = {}
-        self.router = KeywordRouter(uow.queues.all())
+        queues = uow.queues.all()
+        self.router = KeywordRouter(queues)
+        self.queues_by_id = {q.id: q for q in queues}
         # Filled for the whole batch at once (one query each, not one per account); a customer created
         # while writing one account's messages is found by the next account of the same channel kind.
         self.known: dict[str, dict[str, str]] = {}  # account id -> platform message id -> conversation id
@@ -111,6 +117,7 @@ class _BatchWriter:
         for entry in items:
             by_account.setdefault(entry[2].id, []).append(entry)
         self._look_up(by_account)
+        self._assess(items)
         messages: list[Message] = []
         for entries in by_account.values():
             messages.extend(self._write_account(entries))
@@ -118,14 +125,18 @@ class _BatchWriter:
         self.uow.record(
             *(
                 CustomerCreated(
-                    occurred_at=self.now, actor="system:ingestion", customer_id=i.customer_id,
-                    channel=i.channel, external_id=i.external_id,
+                    occurred_at=self.now,
+                    actor="system:ingestion",
+                    customer_id=i.customer_id,
+                    channel=i.channel,
+                    external_id=i.external_id,
                 )
                 for i in self.new_identities
             )
         )
         self.result.customers_created += len(self.new_customers)
         self.uow.messages.add_many(messages)
+        self.uow.listening.add_matches(self.rule_matches)
         self.result.items.sort(key=lambda r: r.index)
         return self.result
 
@@ -153,6 +164,38 @@ class _BatchWriter:
             authors.setdefault(kind, set()).update(i.author_id for _, i, _ in entries if i.direction == "inbound")
         self.customers = {kind: self.uow.customers.customers_for(kind, ids) for kind, ids in authors.items()}
 
+    def _assess(self, items: list[tuple[int, InboundMessage, ChannelAccount]]) -> None:
+        """Triage every new inbound message of the batch in one call (models score a batch at once)."""
+        fresh = [
+            (index, item, account)
+            for index, item, account in items
+            if item.direction == "inbound" and item.platform_message_id not in self.known[account.id]
+        ]
+        posts = [
+            Post(
+                text=item.text,
+                channel=account.kind.value,
+                public=item.visibility == "public",
+                account=account.id,
+                followers=item.author_followers,
+                verified=item.author_verified,
+                engagements=item.engagements,
+                posted_at=item.created_at,
+            )
+            for _, item, account in fresh
+        ]
+        verdicts = self.triage.assess_many(posts, self.now)
+        self.verdicts = {index: verdict for (index, _, _), verdict in zip(fresh, verdicts, strict=True)}
+        for (index, item, account), verdict in zip(fresh, verdicts, strict=True):
+            post = listening.Post(
+                text=item.text,
+                language=verdict.language,
+                channel=account.kind.value,
+                account=account.name,
+                author=item.author_name or item.author_id,
+            )
+            self.matches[index] = matches(self.rules, post)
+
     def _write_account(self, entries: list[tuple[int, InboundMessage, ChannelAccount]]) -> list[Message]:
         account = entries[0][2]
         uow = self.uow
@@ -179,8 +222,10 @@ class _BatchWriter:
                     self.new_identities.append(
                         Identity(account.kind.value, item.author_id, customer.id, item.author_name)
                     )
-            message = self._message(item, account, customer_id)
+            verdict = self.verdicts.get(index)
+            message = self._message(item, account, customer_id, verdict)
             conversation = None
+            conversation_is_new = False
             if item.reply_to and item.reply_to in known:
                 conversation = threads_by_id.get(known[item.reply_to])
             if conversation is None and item.thread_key:
@@ -190,8 +235,9 @@ class _BatchWriter:
                     thread_key = explicit_thread(item.thread_key)
                 else:
                     thread_key = message_thread(item.platform_message_id)
-                conversation = self._start(message, customer_id, thread_key)
+                conversation = self._start(message, customer_id, thread_key, verdict, self.matches.get(index, []))
                 threads[thread_key] = conversation
+                conversation_is_new = True
                 self.result.conversations_created += 1
             threads_by_id[conversation.id] = conversation
             message.conversation_id = conversation.id
@@ -199,18 +245,65 @@ class _BatchWriter:
                 if conversation.customer_id is None:
                     conversation.customer_id = customer_id
                 conversation.receive(message, actor=f"customer:{customer_id}")
+                if verdict is not None and not conversation_is_new:
+                    conversation.escalate(
+                        priority=verdict.priority.score,
+                        angry=verdict.angry,
+                        explanation=verdict.priority.explanation(),
+                        at=message.created_at,
+                    )
             else:
                 conversation.send(message, actor=f"brand:{item.author_id}")
             known[item.platform_message_id] = conversation.id
             stored.append(message)
+            if verdict is not None:
+                self._observe(index, item, account, message, conversation, verdict)
             self.result.items.append(ItemResult(index, "created", message.id, conversation.id))
         return stored
 
-    def _message(self, item: InboundMessage, account: ChannelAccount, customer_id: str | None) -> Message:
+    def _observe(
+        self,
+        index: int,
+        item: InboundMessage,
+        account: ChannelAccount,
+        message: Message,
+        conversation: Conversation,
+        verdict: Verdict,
+    ) -> None:
+        """Listening matches and what alerting needs to know of a new inbound post."""
+        found = self.matches.get(index, [])
+        tags = {tag for m in found for tag in m.rule.tags}
+        if tags:
+            conversation.tag(add=tags, remove=set(), at=message.created_at, actor="system:listening")
+        self.rule_matches.extend(
+            ListeningMatch(m.rule.id, message.id, conversation.id, m.terms, self.now) for m in found
+        )
+        signals = Signals(
+            post_id=message.id,
+            text=item.text,
+            public=item.visibility == "public",
+            angry=verdict.angry,
+            sentiment=verdict.sentiment,
+            followers=item.author_followers,
+            verified=item.author_verified,
+            pii=verdict.pii,
+            account=account.name,
+        )
+        self.observations.append(
+            Observation(
+                post_id=message.id,
+                conversation_id=conversation.id,
+                at=message.created_at,
+                signals=signals,
+                spike_keys=spike_keys(account.name, verdict.sentiment, verdict.category),
+                listening=tuple((m.rule.id, m.rule.name) for m in found if m.rule.alert),
+            )
+        )
+
+    def _message(
+        self, item: InboundMessage, account: ChannelAccount, customer_id: str | None, verdict: Verdict | None
+    ) -> Message:
         inbound = item.direction == "inbound"
-        sentiment = self.sentiment.analyse(item.text) if inbound else None
-        language = self.triage.language.detect(item.text).code if inbound and self.triage.language else None
-        findings = self.triage.pii.find(item.text) if inbound and self.triage.pii else []
         return Message(
             id=new_id("msg"),
             conversation_id="",
@@ -225,16 +318,28 @@ class _BatchWriter:
             author_external_id=item.author_id,
             customer_id=customer_id,
             raw=item.raw,
-            sentiment_label=sentiment.label if sentiment else None,
-            sentiment_score=sentiment.score if sentiment else None,
+            sentiment_label=verdict.sentiment if verdict else None,
+            sentiment_score=verdict.sentiment_score if verdict else None,
             delivery_status=None if inbound else "external",
-            language=language,
-            pii=tuple(sorted({f.kind for f in findings})),
-            masked_text=self.triage.pii.mask(item.text, findings) if findings and self.triage.pii else None,
+            language=verdict.language if verdict else None,
+            pii=verdict.pii if verdict else (),
+            masked_text=verdict.masked_text if verdict else None,
+            triage=_message_triage(verdict) if verdict else None,
         )
 
-    def _start(self, message: Message, customer_id: str | None, thread_key: str) -> Conversation:
+    def _start(
+        self,
+        message: Message,
+        customer_id: str | None,
+        thread_key: str,
+        verdict: Verdict | None,
+        found: list[RuleMatch],
+    ) -> Conversation:
         queue, rule = self.router.pick(message.text) if customer_id else (self.router.default, None)
+        routed = next((m.rule for m in found if m.rule.queue_id), None)
+        if routed is not None and routed.queue_id is not None:
+            # A listening rule someone saved on purpose outranks the queues' keywords.
+            queue, rule = self.queues_by_id[routed.queue_id], f"listening:{routed.name}"
         conversation = Conversation.start(
             id=new_id("cnv"),
             message=message,
@@ -245,12 +350,39 @@ class _BatchWriter:
         )
         label, score = message.sentiment_label or "neutral", message.sentiment_score or 0.0
         conversation.sentiment_label = label
-        priority = first_priority(score)
-        conversation.triage(
-            queue_id=queue.id, priority=priority, rule=rule, sentiment=(label, score), at=message.created_at
-        )
+        if verdict is None:  # a thread the brand started: nothing to triage yet
+            conversation.triage(
+                queue_id=queue.id, priority=0.0, rule=rule, sentiment=(label, score), at=message.created_at
+            )
+        else:
+            if rule is None and verdict.needs_human_triage and self.router.triage is not None:
+                queue, rule = self.router.triage, "low category confidence"
+            priority = with_rules(verdict.priority, found)
+            conversation.triage(
+                queue_id=queue.id,
+                priority=priority.score,
+                rule=rule,
+                sentiment=(label, score),
+                at=message.created_at,
+                category=verdict.category,
+                angry=verdict.angry,
+                action=verdict.action.value,
+                explanation=priority.explanation(),
+            )
         self.uow.conversations.add(conversation)
         return conversation
+
+
+def _message_triage(verdict: Verdict) -> dict[str, object]:
+    """What is kept on the message itself (the conversation keeps the priority's full explanation)."""
+    return {
+        "angry": verdict.angry,
+        "category": verdict.category,
+        "category_confidence": verdict.category_confidence,
+        "noise": verdict.noise,
+        "action": verdict.action.value,
+        "priority": verdict.priority.score,
+    }
 
 
 def _problem(item: InboundMessage) -> str | None:

@@ -23,6 +23,10 @@ class InboundMessage:
     reply_to: str | None = None  # platform id of the message this one answers
     thread_key: str | None = None  # explicit thread (an email thread, a chat session)
     raw: dict[str, Any] | None = None
+    # Reach and spread, when the platform reports them (they shape the priority; docs/triage.md#priority).
+    author_followers: int | None = None
+    author_verified: bool = False
+    engagements: int | None = None  # likes + reposts + replies so far
 
 
 @dataclasses.dataclass

@@ -1,4 +1,4 @@
-"""First-triage rules: keywords pick a queue; sentiment and waiting shape the priority."""
+"""First-triage rules: keywords pick a queue (the priority is triage/priority.py's)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ class KeywordRouter:
         if not defaults:
             raise ValueError("one queue must be the default queue")
         self.default = defaults[0]
+        # Stage 2: complaints triage cannot place confidently wait here for a person, when such a queue exists.
+        self.triage = next((q for q in ordered if q.is_triage), None)
         self._rules: list[tuple[Queue, re.Pattern[str]]] = []
         for queue in ordered:
             words = [k.strip() for k in queue.keywords if k.strip()]
@@ -31,8 +33,3 @@ class KeywordRouter:
             if found:
                 return queue, found.group(0).lower()
         return self.default, None
-
-
-def first_priority(sentiment_score: float) -> float:
-    """0..100 from VADER's compound score: the more negative, the sooner it is answered."""
-    return round(50.0 - 40.0 * sentiment_score, 2)

@@ -40,7 +40,7 @@ def all_events() -> dict[str, type[Event]]:
 
 def sample(hint: Any) -> Any:
     """A value of the annotated type; an unknown type fails so that a new field type gets a look here."""
-    if hint is str:
+    if hint is str or hint is Any:
         return "text"
     if hint is bool:
         return True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from careline.agents.model import Queue
-from careline.triage.rules import KeywordRouter, first_priority
+from careline.triage.rules import KeywordRouter
 
 GENERAL = Queue(id="que_general", name="general", rank=1000, is_default=True)
 BILLING = Queue(id="que_billing", name="billing", keywords=("refund", "charged twice", "invoice"), rank=10)
@@ -64,16 +64,3 @@ def test_keywords_are_literal_text_not_patterns() -> None:
 def test_a_router_needs_a_default_queue() -> None:
     with pytest.raises(ValueError, match="default"):
         KeywordRouter([BILLING, BAGGAGE])
-
-
-@pytest.mark.parametrize(
-    ("score", "priority"), [(-1.0, 90.0), (-0.5, 70.0), (0.0, 50.0), (0.5, 30.0), (1.0, 10.0), (-0.4767, 69.07)]
-)
-def test_first_priority_maps_sentiment_onto_0_to_100(score: float, priority: float) -> None:
-    assert first_priority(score) == priority
-
-
-def test_the_angrier_the_customer_the_higher_the_priority() -> None:
-    scores = [0.9, -0.2, 0.0, -0.95, 0.3]
-    ordered = sorted(scores, key=first_priority, reverse=True)
-    assert ordered == sorted(scores)

@@ -27,6 +27,10 @@ def conversation_from_row(row: Any) -> Conversation:
         first_inbound_at=row.first_inbound_at,
         first_response_at=row.first_response_at,
         sentiment_label=row.sentiment_label,
+        category=row.category,
+        angry=row.angry,
+        action=row.action,
+        priority_explanation=row.priority_explanation,
         version=row.version,
     )
 
@@ -46,6 +50,10 @@ def conversation_to_row(c: Conversation) -> dict[str, Any]:
         "first_inbound_at": c.first_inbound_at,
         "first_response_at": c.first_response_at,
         "sentiment_label": c.sentiment_label,
+        "category": c.category,
+        "angry": c.angry,
+        "action": c.action,
+        "priority_explanation": c.priority_explanation,
         "created_at": c.created_at,
         "last_message_at": c.last_message_at,
         "version": c.version,
@@ -74,6 +82,7 @@ def message_from_row(row: Any) -> Message:
         language=row.language,
         pii=tuple(row.pii or ()),
         masked_text=row.masked_text,
+        triage=row.triage,
     )
 
 
@@ -99,6 +108,7 @@ def message_to_row(m: Message) -> dict[str, Any]:
         "language": m.language,
         "pii": list(m.pii) or None,
         "masked_text": m.masked_text,
+        "triage": m.triage,
     }
 
 
@@ -162,6 +172,7 @@ def queue_from_row(row: Any) -> Queue:
         keywords=tuple(row.keywords or ()),
         rank=row.rank,
         is_default=row.is_default,
+        is_triage=row.is_triage,
     )
 
 
@@ -174,4 +185,5 @@ def queue_to_row(q: Queue) -> dict[str, Any]:
         "keywords": list(q.keywords),
         "rank": q.rank,
         "is_default": q.is_default,
+        "is_triage": q.is_triage,
     }

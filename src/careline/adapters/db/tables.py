@@ -83,10 +83,14 @@ queues = sa.Table(
     sa.Column("keywords", sa.JSON, nullable=False, default=list),
     sa.Column("rank", sa.Integer, nullable=False, default=100),
     sa.Column("is_default", sa.Boolean, nullable=False, default=False),
+    sa.Column("is_triage", sa.Boolean, nullable=False, default=False),  # people decide where its work belongs
     # At most one default queue, even when two are created at the same moment.
     sa.Index(
-        "uq_queues_one_default", "is_default", unique=True,
-        sqlite_where=sa.text("is_default"), postgresql_where=sa.text("is_default"),
+        "uq_queues_one_default",
+        "is_default",
+        unique=True,
+        sqlite_where=sa.text("is_default"),
+        postgresql_where=sa.text("is_default"),
     ),
 )
 
@@ -129,6 +133,10 @@ conversations = sa.Table(
     sa.Column("first_inbound_at", UTCDateTime),
     sa.Column("first_response_at", UTCDateTime),
     sa.Column("sentiment_label", sa.String(16)),
+    sa.Column("category", sa.String(100)),
+    sa.Column("angry", sa.Boolean, nullable=False, default=False),
+    sa.Column("action", sa.String(16)),  # the response policy's decision: answer | acknowledge | ignore | take_private
+    sa.Column("priority_explanation", sa.JSON),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("last_message_at", UTCDateTime, nullable=False),
     sa.Column("version", sa.Integer, nullable=False, default=0),
@@ -159,6 +167,7 @@ messages = sa.Table(
     sa.Column("language", sa.String(8)),
     sa.Column("pii", sa.JSON),
     sa.Column("masked_text", sa.Text),
+    sa.Column("triage", sa.JSON),  # angry, noise, policy action, category: what triage said of this message
     sa.UniqueConstraint("channel_account_id", "platform_message_id"),
 )
 
@@ -189,4 +198,91 @@ outbox = sa.Table(
     sa.Column("last_error", sa.Text),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Index("ix_outbox_due", "status", "next_attempt_at"),
+)
+
+# Triage (issue 3): what is learned, listened for and alerted on. docs/triage.md, docs/listening.md, docs/alerts.md.
+categories = sa.Table(
+    "categories",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("description", sa.Text, nullable=False, default=""),
+    sa.Column("keywords", sa.JSON, nullable=False, default=list),
+    sa.Column("queue_id", ID, sa.ForeignKey("queues.id")),
+    sa.Column("priority_points", sa.Float, nullable=False, default=0.0),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+category_examples = sa.Table(
+    "category_examples",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("category_id", ID, sa.ForeignKey("categories.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),  # example (given with the category) | tag (an agent's)
+    sa.Column("conversation_id", ID),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    # An agent tagging the same conversation twice teaches the model once.
+    sa.UniqueConstraint("category_id", "conversation_id"),
+)
+
+listening_rules = sa.Table(
+    "listening_rules",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("query", sa.Text, nullable=False),
+    sa.Column("queue_id", ID, sa.ForeignKey("queues.id")),
+    sa.Column("priority_points", sa.Float, nullable=False, default=0.0),
+    sa.Column("tags", sa.JSON, nullable=False, default=list),
+    sa.Column("alert", sa.Boolean, nullable=False, default=False),
+    sa.Column("active", sa.Boolean, nullable=False, default=True),
+    sa.Column("created_by", ID),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+listening_matches = sa.Table(
+    "listening_matches",
+    metadata,
+    sa.Column("rule_id", ID, sa.ForeignKey("listening_rules.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("message_id", ID, primary_key=True),
+    sa.Column("conversation_id", ID, nullable=False),
+    sa.Column("terms", sa.JSON, nullable=False, default=list),
+    sa.Column("matched_at", UTCDateTime, nullable=False),
+    sa.Index("ix_listening_matches_rule_time", "rule_id", "matched_at"),
+)
+
+volume_counts = sa.Table(
+    "volume_counts",
+    metadata,
+    sa.Column("key", sa.String(400), primary_key=True),
+    sa.Column("bucket_start", UTCDateTime, primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
+)
+
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("rule", sa.String(100), nullable=False),
+    sa.Column("key", sa.String(400), nullable=False),
+    sa.Column("severity", sa.String(16), nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("dedup_key", sa.String(500), nullable=False, unique=True),
+    sa.Column("post_ids", sa.JSON, nullable=False, default=list),
+    sa.Column("details", sa.JSON, nullable=False, default=dict),
+    sa.Column("raised_at", UTCDateTime, nullable=False, index=True),
+    sa.Column("acknowledged_at", UTCDateTime),
+    sa.Column("acknowledged_by", ID),
+)
+
+alert_subscriptions = sa.Table(
+    "alert_subscriptions",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # webhook | email
+    sa.Column("target", sa.String(2000), nullable=False),
+    sa.Column("min_severity", sa.String(16), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
 )

@@ -11,9 +11,11 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
 from careline.adapters.db import tables as t
+from careline.adapters.db.alerts import AlertRepository
 from careline.adapters.db.bulk import insert_rows
 from careline.adapters.db.directory import AccountRepository, AgentRepository, QueueRepository
 from careline.adapters.db.engine import WRITE_TRANSACTION
+from careline.adapters.db.listening import ListeningRepository
 from careline.adapters.db.repositories import ConversationRepository, CustomerRepository, MessageRepository
 from careline.adapters.db.writers import WriterQueue, writer_queue
 from careline.contacts.model import Customer
@@ -51,6 +53,8 @@ class SqlUnitOfWork:
         self.accounts = AccountRepository(self.connection)
         self.agents = AgentRepository(self.connection)
         self.queues = QueueRepository(self.connection)
+        self.listening = ListeningRepository(self.connection)
+        self.alerts = AlertRepository(self.connection)
         self._pending = []
         self._outbox = []
         return self
@@ -77,7 +81,9 @@ class SqlUnitOfWork:
         """Events that no aggregate carries (an agent going online, a queue created)."""
         self._pending.extend(events)
 
-    def enqueue_effect(self, kind: str, idempotency_key: str, payload: dict[str, Any], message_id: str) -> None:
+    def enqueue_effect(
+        self, kind: str, idempotency_key: str, payload: dict[str, Any], message_id: str | None = None
+    ) -> None:
         """An effect outside the process (delivery of a reply), done by a worker after commit."""
         self._outbox.append(
             {"kind": kind, "idempotency_key": idempotency_key, "payload": payload, "message_id": message_id}

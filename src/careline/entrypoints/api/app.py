@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import ModuleType
 
 import sqlalchemy as sa
 from fastapi import FastAPI, Request, status
@@ -20,6 +21,7 @@ from careline.entrypoints.api import (
     routes_customers,
     routes_messages,
     routes_reports,
+    routes_triage,
 )
 from careline.entrypoints.api.deps import CarelineDep
 from careline.entrypoints.api.schemas import describe_errors
@@ -42,13 +44,14 @@ def create_app(careline: Careline, *, deliver: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        loop = DeliveryLoop(careline.delivery, careline.settings.delivery_poll_seconds) if deliver else None
-        if loop is not None:
+        poll = careline.settings.delivery_poll_seconds
+        loops = [DeliveryLoop(careline.delivery, poll), DeliveryLoop(careline.alert_sender, poll)] if deliver else []
+        for loop in loops:
             loop.start()
         try:
             yield
         finally:
-            if loop is not None:
+            for loop in loops:
                 await asyncio.to_thread(loop.stop)  # waits for the pass in flight, without blocking the server
 
     app = FastAPI(
@@ -61,7 +64,9 @@ def create_app(careline: Careline, *, deliver: bool = True) -> FastAPI:
     app.add_exception_handler(CarelineError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected_error)
-    for module in (routes_auth, routes_messages, routes_conversations, routes_customers, routes_admin, routes_reports):
+    modules: tuple[ModuleType, ...] = (routes_auth, routes_messages, routes_conversations, routes_customers)
+    modules += (routes_admin, routes_reports, routes_triage)
+    for module in modules:
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
     return app

@@ -34,6 +34,7 @@ def create_queue(careline: CarelineDep, _agent: ManagerAgent, body: QueueCreate)
             first_response_target_seconds=body.first_response_target_seconds,
             rank=body.rank,
             is_default=body.is_default,
+            is_triage=body.is_triage,
         )
     )
     return QueuePublic.of(queue)

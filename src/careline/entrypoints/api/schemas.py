@@ -114,6 +114,9 @@ class MessageCreate(Input):
     reply_to: ExternalId | None = None
     thread_key: ExternalId | None = None
     raw: dict[str, Any] | None = None
+    author_followers: Annotated[int, Field(ge=0, le=10**10)] | None = None
+    author_verified: bool = False
+    engagements: Annotated[int, Field(ge=0, le=10**10)] | None = None  # likes + reposts + replies so far
 
     def to_inbound(self) -> InboundMessage:
         return InboundMessage(
@@ -129,6 +132,9 @@ class MessageCreate(Input):
             reply_to=self.reply_to,
             thread_key=self.thread_key,
             raw=self.raw,
+            author_followers=self.author_followers,
+            author_verified=self.author_verified,
+            engagements=self.engagements,
         )
 
 
@@ -166,6 +172,19 @@ class MessagePublic(BaseModel):
     sentiment_label: str | None
     sentiment_score: float | None
     delivery_status: str | None
+    triage: dict[str, Any] | None = None  # inbound: angry, category, noise, policy action, priority
+
+
+class PriorityFeature(BaseModel):
+    feature: str  # sentiment, angry, personal_data_public, category, influence, verified, velocity, ...
+    value: str  # what was observed, in words
+    points: float  # how much it added to (or took from) the score
+
+
+class PriorityExplanation(BaseModel):
+    score: float
+    base: float
+    features: list[PriorityFeature]  # largest effect first
 
 
 class ConversationPublic(BaseModel):
@@ -182,6 +201,10 @@ class ConversationPublic(BaseModel):
     last_message_at: datetime
     first_response_at: datetime | None
     sentiment: str | None
+    angry: bool = False
+    category: str | None = None
+    action: str | None = None  # the response policy: answer | acknowledge | ignore | take_private
+    priority_explanation: PriorityExplanation | None = None
     private_conversation_id: str | None
     version: int
 
@@ -229,6 +252,7 @@ class QueueCreate(Input):
     first_response_target_seconds: Annotated[int, Field(ge=1, le=MAX_TARGET_SECONDS)] = 3600
     rank: Annotated[int, Field(ge=-MAX_RANK, le=MAX_RANK)] = 100
     is_default: bool = False
+    is_triage: bool = False  # complaints triage cannot place confidently wait here for a person
 
 
 class QueuePublic(BaseModel):
@@ -239,6 +263,7 @@ class QueuePublic(BaseModel):
     first_response_target_seconds: int
     rank: int
     is_default: bool
+    is_triage: bool = False
 
     @classmethod
     def of(cls, queue: Queue) -> QueuePublic:
@@ -250,6 +275,7 @@ class QueuePublic(BaseModel):
             first_response_target_seconds=queue.first_response_target_seconds,
             rank=queue.rank,
             is_default=queue.is_default,
+            is_triage=queue.is_triage,
         )
 
 

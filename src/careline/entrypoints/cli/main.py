@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from careline.entrypoints.cli import demo, replay
+from careline.entrypoints.cli import classify, demo, replay
 from careline.entrypoints.cli.context import CliState
 from careline.entrypoints.cli.setup import ensure_admin, ensure_defaults
 from careline.ingestion.commands import IngestMessages
@@ -84,9 +84,7 @@ def import_(
         raise typer.BadParameter(str(error)) from error
     records = len(parsed.messages) + len(parsed.rejected)
     careline = ctx.obj.app()
-    totals = {
-        "messages": 0, "inbound": 0, "outbound": 0, "conversations": 0, "customers": 0, "duplicates_skipped": 0
-    }
+    totals = {"messages": 0, "inbound": 0, "outbound": 0, "conversations": 0, "customers": 0, "duplicates_skipped": 0}
     try:
         ensure_defaults(careline)
         with _progress() as progress:
@@ -164,7 +162,10 @@ def _print_report(summary: dict) -> None:
     from rich.table import Table
 
     conversations, messages, frt, sl = (
-        summary["conversations"], summary["messages"], summary["first_response_minutes"], summary["service_level"]
+        summary["conversations"],
+        summary["messages"],
+        summary["first_response_minutes"],
+        summary["service_level"],
     )
     table = Table(title="Careline summary", show_header=False)
     table.add_row("conversations", str(conversations["total"]))
@@ -243,6 +244,7 @@ def _progress() -> Progress:
     )
 
 
+app.command("classify")(classify.classify)
 app.command("replay")(replay.replay)
 app.command("demo")(demo.demo)
 

@@ -1,0 +1,79 @@
+"""`careline classify`: one text per line on stdin, one JSON verdict per line on stdout, in order (docs/triage.md).
+
+Lines are triaged in batches (the models score a batch many times faster than single posts) and each batch is
+written and flushed before the next is read, so the command works in a pipe as well as on a file.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, TextIO
+
+import typer
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from careline.triage.classifier import CategoryClassifier, TrainedSentiment
+
+console = Console(stderr=True)
+BATCH = 1000
+
+
+def classify(
+    ctx: typer.Context,
+    models: Annotated[
+        Path | None, typer.Option("--models", help="trained models (default: <home>/models/triage)")
+    ] = None,
+    channel: Annotated[str, typer.Option(help="the channel the posts came from (shapes the suggested reply)")] = "x",
+    private: Annotated[
+        bool, typer.Option("--private", help="the posts are private messages, not public posts")
+    ] = False,
+) -> None:
+    """Triage text read from stdin, one post per line; print one JSON object per line."""
+    from careline.triage.model import Post
+    from careline.triage.pipeline import Triage
+
+    directory = models or ctx.obj.settings().home / "models" / "triage"
+    sentiment, category = _trained(directory)
+    triage = Triage(sentiment=sentiment, category=category)
+    triage.language.load()
+    now = datetime.now(UTC)
+    for batch in _batches(sys.stdin):
+        verdicts = triage.assess_many([Post(text=line, channel=channel, public=not private) for line in batch], now)
+        _write(sys.stdout, (json.dumps(v.as_json(), ensure_ascii=False) for v in verdicts))
+
+
+def _trained(directory: Path) -> tuple[TrainedSentiment | None, CategoryClassifier | None]:
+    from careline.triage import training
+
+    try:
+        loaded = training.load(directory)
+    except FileNotFoundError:
+        console.print(
+            f"no trained models in {directory}: sentiment falls back to VADER and no category is given "
+            "(run `careline train` once to build them)"
+        )
+        return None, None
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from error
+    return loaded.sentiment, loaded.category
+
+
+def _batches(stream: TextIO) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for raw in stream:
+        batch.append(raw.rstrip("\r\n"))
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _write(out: TextIO, lines: Iterator[str]) -> None:
+    out.write("".join(f"{line}\n" for line in lines))
+    out.flush()
