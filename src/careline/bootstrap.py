@@ -27,6 +27,7 @@ from careline.kernel.bus import MessageBus
 from careline.kernel.clock import Clock, utcnow
 from careline.reporting.queries import Reports
 from careline.routing.handlers import Router
+from careline.triage.categories import CategoryLibrary
 from careline.triage.handlers import TriageHandlers
 from careline.triage.language import LanguageDetector
 from careline.triage.model import Post
@@ -91,8 +92,9 @@ def bootstrap(settings: Settings, clock: Clock = utcnow, http: httpx.Client | No
     bus = MessageBus()
     language = LanguageDetector()
     sentiment, category = load_models(settings.home / "models" / "triage")
-    triage = Triage(sentiment=sentiment, category=category, language=language, pii=PiiDetector())
-    ingestor = Ingestor(uow_factory, clock, triage)
+    categories = CategoryLibrary(fallback=category)
+    triage = Triage(sentiment=sentiment, category=categories, language=language, pii=PiiDetector())
+    ingestor = Ingestor(uow_factory, clock, triage, refresh=categories.refresh)
     bus.register(IngestMessages, ingestor.ingest)
     handler_groups = (
         ConversationHandlers(uow_factory, clock),

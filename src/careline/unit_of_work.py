@@ -15,7 +15,7 @@ from careline.channels.ports import AccountRepository
 from careline.contacts.ports import CustomerRepository
 from careline.conversations.ports import ConversationRepository, MessageRepository
 from careline.kernel.events import Event
-from careline.triage.ports import ListeningRepository
+from careline.triage.ports import CategoryRepository, ListeningRepository
 
 
 class UnitOfWork(Protocol):
@@ -35,6 +35,8 @@ class UnitOfWork(Protocol):
     def listening(self) -> ListeningRepository: ...
     @property
     def alerts(self) -> AlertRepository: ...
+    @property
+    def categories(self) -> CategoryRepository: ...
 
     def __enter__(self) -> Self: ...
 

@@ -159,3 +159,57 @@ def test_alerts_are_listed_acknowledged_and_subscribed_to(client: httpx.Client, 
     assert client.post(f"/api/v1/alerts/{alert['id']}/acknowledge", headers=admin).status_code == 204
     assert client.get("/api/v1/alerts", params={"unacknowledged": True}, headers=admin).json()["total"] == 0
     assert client.post("/api/v1/alerts/alr_nope/acknowledge", headers=admin).status_code == 404
+
+
+def test_an_account_policy_decides_answer_acknowledge_ignore_or_take_private(
+    client: httpx.Client, admin: dict[str, str]
+) -> None:
+    [account] = [a for a in client.get("/api/v1/channel-accounts", headers=admin).json() if a["kind"] == "api"]
+    url = f"/api/v1/channel-accounts/{account['id']}/policy"
+    assert client.get(url, headers=admin).json()["defaults"] is True
+
+    rules = [
+        {"name": "private first", "action": "take_private", "when": {"personal_data": True}},
+        {"name": "no small talk", "action": "ignore", "when": {"sentiment": ["neutral"]}},
+    ]
+    saved = client.put(url, json={"rules": rules}, headers=admin)
+    assert saved.status_code == 200, saved.text
+    assert saved.json() == {"rules": rules, "defaults": False}
+    question, card = _ingest(
+        client, admin, [inbound("p-1", QUESTION), inbound("p-2", CARD_POST, author_id="customer-9")]
+    )
+    assert _conversation(client, admin, question["conversation_id"])["action"] == "ignore"
+    assert _conversation(client, admin, card["conversation_id"])["action"] == "take_private"
+
+    bad = client.put(url, json={"rules": [rules[0], {"action": "shout", "when": {}}]}, headers=admin)
+    assert bad.status_code == 422 and bad.json()["detail"].startswith("[1] action must be one of")
+    assert client.put(url, json={"rules": []}, headers=admin).json()["defaults"] is True
+
+
+def test_categories_are_defined_over_the_api_and_learn_from_tags(client: httpx.Client, admin: dict[str, str]) -> None:
+    created = client.post(
+        "/api/v1/categories",
+        json={"name": "Billing", "keywords": ["invoice", "refund"], "examples": ["I was charged twice"]},
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    assert (
+        client.post("/api/v1/categories", json={"name": "Delivery", "keywords": ["parcel"]}, headers=admin).status_code
+        == 201
+    )
+    duplicate = client.post("/api/v1/categories", json={"name": "billing", "keywords": ["x"]}, headers=admin)
+    assert duplicate.status_code == 409
+    empty = client.post("/api/v1/categories", json={"name": "Empty"}, headers=admin)
+    assert empty.status_code == 422 and "keywords or examples" in empty.json()["detail"]
+
+    [result] = _ingest(client, admin, [inbound("c-1", "where is my refund, it has been weeks")])
+    conversation = _conversation(client, admin, result["conversation_id"])
+    assert conversation["category"] == "Billing"
+    [other] = _ingest(client, admin, [inbound("c-2", "the box was crushed", author_id="customer-7")])
+    tagged = client.post(
+        f"/api/v1/conversations/{other['conversation_id']}/tags", json={"add": ["delivery"]}, headers=admin
+    )
+    assert tagged.status_code == 200, tagged.text
+    assert _conversation(client, admin, other["conversation_id"])["category"] == "Delivery"
+    listing = {c["name"]: c for c in client.get("/api/v1/categories", headers=admin).json()}
+    assert listing["Billing"]["examples"] == 1 and listing["Delivery"]["learned_from_tags"] == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -52,3 +53,12 @@ class CreateChannelAccount:
     kind: str
     name: str
     callback_url: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SetResponsePolicy:
+    """The account's own response-policy rules (docs/triage.md#policy); an empty list restores the defaults."""
+
+    account_id: str
+    rules: tuple[dict[str, Any], ...]
+    actor_id: str | None = None

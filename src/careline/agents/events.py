@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from careline.kernel.events import Event
 
@@ -36,3 +37,10 @@ class ChannelAccountCreated(Event):
     account_id: str
     kind: str
     account_name: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ResponsePolicySet(Event):
+    name = "channel.policy_set"
+    account_id: str
+    rules: tuple[dict[str, Any], ...]  # empty: the defaults apply

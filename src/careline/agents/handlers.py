@@ -8,13 +8,20 @@ from typing import Any
 
 from careline.agents import auth
 from careline.agents import commands as cmd
-from careline.agents.events import AgentCreated, AgentStatusChanged, ChannelAccountCreated, QueueCreated
+from careline.agents.events import (
+    AgentCreated,
+    AgentStatusChanged,
+    ChannelAccountCreated,
+    QueueCreated,
+    ResponsePolicySet,
+)
 from careline.agents.model import Agent, AgentStatus, Queue, Role
 from careline.channels.model import ChannelAccount, ChannelKind
 from careline.kernel.clock import Clock
 from careline.kernel.errors import Conflict, Forbidden, InvalidInput
 from careline.kernel.events import Event
 from careline.kernel.ids import new_id
+from careline.triage.policy import parse_rules
 from careline.unit_of_work import UnitOfWork
 
 Result = tuple[Any, list[Event]]
@@ -40,6 +47,7 @@ class AdminHandlers:
             cmd.RevokeToken: self.revoke_token,
             cmd.CreateQueue: self.create_queue,
             cmd.CreateChannelAccount: self.create_account,
+            cmd.SetResponsePolicy: self.set_policy,
         }
 
     def create_agent(self, c: cmd.CreateAgent) -> Result:
@@ -145,8 +153,11 @@ class AdminHandlers:
             uow.queues.add(queue)
             uow.record(
                 QueueCreated(
-                    occurred_at=self._clock(), actor="system:admin", queue_id=queue.id,
-                    queue_name=queue.name, first_response_target_seconds=queue.first_response_target_seconds,
+                    occurred_at=self._clock(),
+                    actor="system:admin",
+                    queue_id=queue.id,
+                    queue_name=queue.name,
+                    first_response_target_seconds=queue.first_response_target_seconds,
                 )
             )
             return queue, uow.commit()
@@ -167,8 +178,23 @@ class AdminHandlers:
             uow.accounts.add(account)
             uow.record(
                 ChannelAccountCreated(
-                    occurred_at=account.created_at, actor="system:admin", account_id=account.id,
-                    kind=account.kind.value, account_name=account.name,
+                    occurred_at=account.created_at,
+                    actor="system:admin",
+                    account_id=account.id,
+                    kind=account.kind.value,
+                    account_name=account.name,
                 )
             )
+            return account, uow.commit()
+
+    def set_policy(self, c: cmd.SetResponsePolicy) -> Result:
+        parse_rules(c.rules)  # says which rule is wrong, and how
+        with self._uow() as uow:
+            account = uow.accounts.get(c.account_id)
+            account.config = {**account.config, "policy": [dict(rule) for rule in c.rules]}
+            if not c.rules:
+                del account.config["policy"]
+            uow.accounts.save_config(account)
+            actor = f"agent:{c.actor_id}" if c.actor_id else "system:admin"
+            uow.record(ResponsePolicySet(occurred_at=self._clock(), actor=actor, account_id=account.id, rules=c.rules))
             return account, uow.commit()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from careline.agents.model import Agent, Role
@@ -73,8 +74,24 @@ class ConversationHandlers:
         with self._uow() as uow:
             conversation = uow.conversations.get(c.conversation_id)
             uow.agents.get(c.agent_id)
-            conversation.tag(add=set(c.add), remove=set(c.remove), at=self._clock(), actor=f"agent:{c.agent_id}")
+            now = self._clock()
+            before = set(conversation.tags)
+            conversation.tag(add=set(c.add), remove=set(c.remove), at=now, actor=f"agent:{c.agent_id}")
+            self._teach(uow, conversation, conversation.tags - before, now)
             return sorted(conversation.tags), uow.commit()
+
+    @staticmethod
+    def _teach(uow: UnitOfWork, conversation: Conversation, added: set[str], now: datetime) -> None:
+        """A tag that names a category is an agent saying what this conversation is: the category model learns
+        it (docs/triage.md#categories), and the conversation is in that category from now on."""
+        for tag in sorted(added):
+            category = uow.categories.by_name(tag)
+            if category is None:
+                continue
+            text = " ".join(uow.messages.customer_texts(conversation.id))
+            if text:
+                uow.categories.learn(category.id, text[:5000], conversation.id, now)
+            conversation.category = category.name
 
     def transfer(self, c: cmd.TransferConversation) -> Result:
         with self._uow() as uow:

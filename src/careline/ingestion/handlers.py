@@ -31,6 +31,7 @@ from careline.kernel.events import Event
 from careline.kernel.ids import new_id
 from careline.triage import listening
 from careline.triage.model import ListeningMatch, ListeningRule, Post, Triager, Verdict
+from careline.triage.policy import PolicyRule, parse_rules
 from careline.triage.rules import KeywordRouter
 from careline.unit_of_work import UnitOfWork
 
@@ -47,12 +48,14 @@ class Ingestor:
         clock: Clock,
         triage: Triager,
         alerting: Alerting | None = None,
+        refresh: Callable[[UnitOfWork], None] | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
         self._triage = triage
         self._alerting = alerting or Alerting()
         self._queries = QueryCache()
+        self._refresh = refresh  # brings triage's category model up to date (new categories, agents' tags)
 
     def ingest(self, command: IngestMessages) -> tuple[BatchResult, list[Event]]:
         """One transaction; a batch that races another over the same keys is retried and then finds the
@@ -61,6 +64,8 @@ class Ingestor:
             try:
                 with self._uow_factory() as uow:
                     now = self._clock()
+                    if self._refresh is not None:
+                        self._refresh(uow)
                     rules = self._queries.compile(uow.listening.active())
                     writer = _BatchWriter(uow, now, self._triage, rules, command.create_accounts)
                     result = writer.write(command.items)
@@ -89,12 +94,14 @@ class _BatchWriter:
         self.matches: dict[int, list[RuleMatch]] = {}  # batch index -> listening rules it matches
         self.observations: list[Observation] = []  # new inbound posts, for alerting
         self.rule_matches: list[ListeningMatch] = []
+        self.policies: dict[str, tuple[PolicyRule, ...] | None] = {}
         self.create_accounts = create_accounts
         self.result = BatchResult(items=[])
         self.accounts: dict[tuple[str, str], ChannelAccount | None] = {}
         queues = uow.queues.all()
         self.router = KeywordRouter(queues)
         self.queues_by_id = {q.id: q for q in queues}
+        self.categories = {c.name: c for c in uow.categories.all()}
         # Filled for the whole batch at once (one query each, not one per account); a customer created
         # while writing one account's messages is found by the next account of the same channel kind.
         self.known: dict[str, dict[str, str]] = {}  # account id -> platform message id -> conversation id
@@ -181,6 +188,7 @@ class _BatchWriter:
                 verified=item.author_verified,
                 engagements=item.engagements,
                 posted_at=item.created_at,
+                policy=self._policy(account),
             )
             for _, item, account in fresh
         ]
@@ -195,6 +203,13 @@ class _BatchWriter:
                 author=item.author_name or item.author_id,
             )
             self.matches[index] = matches(self.rules, post)
+
+    def _policy(self, account: ChannelAccount) -> tuple[PolicyRule, ...] | None:
+        """The account's own response policy (validated when it was set), parsed once per batch."""
+        if account.id not in self.policies:
+            raw = account.config.get("policy")
+            self.policies[account.id] = tuple(parse_rules(raw)) if raw else None
+        return self.policies[account.id]
 
     def _write_account(self, entries: list[tuple[int, InboundMessage, ChannelAccount]]) -> list[Message]:
         account = entries[0][2]
@@ -336,10 +351,13 @@ class _BatchWriter:
         found: list[RuleMatch],
     ) -> Conversation:
         queue, rule = self.router.pick(message.text) if customer_id else (self.router.default, None)
+        category = self.categories.get(verdict.category) if verdict and verdict.category else None
         routed = next((m.rule for m in found if m.rule.queue_id), None)
         if routed is not None and routed.queue_id is not None:
             # A listening rule someone saved on purpose outranks the queues' keywords.
             queue, rule = self.queues_by_id[routed.queue_id], f"listening:{routed.name}"
+        elif category is not None and category.queue_id is not None and customer_id:
+            queue, rule = self.queues_by_id[category.queue_id], f"category:{category.name}"
         conversation = Conversation.start(
             id=new_id("cnv"),
             message=message,
@@ -357,7 +375,7 @@ class _BatchWriter:
         else:
             if rule is None and verdict.needs_human_triage and self.router.triage is not None:
                 queue, rule = self.router.triage, "low category confidence"
-            priority = with_rules(verdict.priority, found)
+            priority = with_rules(verdict.priority, found, category)
             conversation.triage(
                 queue_id=queue.id,
                 priority=priority.score,

@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Sequence
 
 from careline.triage import listening
-from careline.triage.model import ListeningRule
+from careline.triage.model import Category, ListeningRule
 from careline.triage.priority import MAX_SCORE, MIN_SCORE, Contribution, Priority
 
 
@@ -50,13 +50,15 @@ def matches(rules: Sequence[tuple[ListeningRule, listening.Query]], post: listen
     return found
 
 
-def with_rules(priority: Priority, found: Sequence[RuleMatch]) -> Priority:
-    """The priority with each matching rule's points added as a feature of its own."""
+def with_rules(priority: Priority, found: Sequence[RuleMatch], category: Category | None = None) -> Priority:
+    """The priority with each matching rule's points, and the category's, added as features of their own."""
     extra = tuple(
         Contribution("listening_rule", m.rule.name, round(m.rule.priority_points, 2))
         for m in found
         if m.rule.priority_points
     )
+    if category is not None and category.priority_points:
+        extra += (Contribution("category", category.name, round(category.priority_points, 2)),)
     if not extra:
         return priority
     total = priority.base + sum(c.points for c in (*priority.contributions, *extra))

@@ -36,3 +36,18 @@ class UpdateListeningRule:
 class DeleteListeningRule:
     rule_id: str
     actor_id: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CreateCategory:
+    name: str
+    description: str = ""
+    keywords: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()  # example posts: what the model first learns the category from
+    queue: str | None = None  # a queue's id or name
+    priority_points: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class DeleteCategory:
+    category_id: str

@@ -14,7 +14,7 @@ from careline.kernel.ids import new_id
 from careline.triage import commands as cmd
 from careline.triage.events import ListeningRuleDeleted, ListeningRuleSaved
 from careline.triage.listening import parse
-from careline.triage.model import ListeningRule
+from careline.triage.model import Category, ListeningRule
 from careline.unit_of_work import UnitOfWork
 
 Result = tuple[Any, list[Event]]
@@ -33,6 +33,8 @@ class TriageHandlers:
             cmd.CreateListeningRule: self.create_rule,
             cmd.UpdateListeningRule: self.update_rule,
             cmd.DeleteListeningRule: self.delete_rule,
+            cmd.CreateCategory: self.create_category,
+            cmd.DeleteCategory: self.delete_category,
         }
 
     def create_rule(self, c: cmd.CreateListeningRule) -> Result:
@@ -93,6 +95,40 @@ class TriageHandlers:
                     occurred_at=self._clock(), actor=_actor(c.actor_id), rule_id=rule.id, rule_name=rule.name
                 )
             )
+            return None, uow.commit()
+
+    def create_category(self, c: cmd.CreateCategory) -> Result:
+        name = " ".join(c.name.split())
+        if not name or len(name) > MAX_NAME:
+            raise InvalidInput(f"a category needs a name of 1 to {MAX_NAME} characters")
+        if len(c.description) > 2000:
+            raise InvalidInput("a category's description is at most 2000 characters")
+        keywords = tuple(dict.fromkeys(" ".join(k.split()).lower() for k in c.keywords if k.strip()))
+        if len(keywords) > 200 or any(len(k) > 100 for k in keywords):
+            raise InvalidInput("keywords: at most 200, each at most 100 characters")
+        examples = tuple(e.strip() for e in c.examples if e.strip())
+        if len(examples) > 1000 or any(len(e) > 5000 for e in examples):
+            raise InvalidInput("examples: at most 1000, each at most 5000 characters")
+        if not (c.description.strip() or keywords or examples):
+            raise InvalidInput("a category needs a description, keywords or examples to be learned from")
+        with self._uow() as uow:
+            if uow.categories.by_name(name) is not None:
+                raise Conflict(f"a category named {name!r} exists already")
+            category = Category(
+                id=new_id("cat"),
+                name=name,
+                created_at=self._clock(),
+                description=c.description.strip(),
+                keywords=keywords,
+                queue_id=_queue_id(uow, c.queue),
+                priority_points=_points(c.priority_points),
+            )
+            uow.categories.add(category, examples)
+            return category, uow.commit()
+
+    def delete_category(self, c: cmd.DeleteCategory) -> Result:
+        with self._uow() as uow:
+            uow.categories.delete(uow.categories.get(c.category_id).id)
             return None, uow.commit()
 
 

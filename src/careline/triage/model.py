@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from careline.triage.policy import Action
+from careline.triage.policy import Action, PolicyRule
 from careline.triage.priority import Priority
 
 
@@ -37,6 +37,7 @@ class Post:
     posted_at: datetime | None = None
     customer_tier: str | None = None
     author_is_bot: bool = False
+    policy: tuple[PolicyRule, ...] | None = None  # the account's response policy; None: the defaults
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,3 +112,31 @@ class ListeningMatch:
     conversation_id: str
     terms: tuple[str, ...]  # the rule's terms the post contains: why it matched
     matched_at: datetime
+
+
+@dataclasses.dataclass
+class Category:
+    """A category of the user's own (a skill queue's kind of work): learned from its keywords, its example posts
+    and every conversation an agent tags with its name (docs/triage.md#categories)."""
+
+    id: str
+    name: str
+    created_at: datetime
+    description: str = ""
+    keywords: tuple[str, ...] = ()
+    queue_id: str | None = None  # a new conversation confidently in this category waits in this queue
+    priority_points: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class CategoryExample:
+    id: int
+    category: str  # the category's name
+    text: str
+    source: str  # example | tag
+
+
+class CategoryModel(Protocol):
+    def classify_many(self, texts: Sequence[str]) -> list[tuple[str | None, float]]:
+        """(category, confidence) per text; None when no category is confident enough."""
+        ...

@@ -9,7 +9,7 @@ vectorised batch is many times faster per post than one at a time); the rest is 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 from careline.triage import policy as policies
 from careline.triage.classifier import CategoryClassifier, TrainedSentiment, intensity_cue
 from careline.triage.language import LanguageDetector
-from careline.triage.model import Post, Verdict
+from careline.triage.model import CategoryModel, Post, Verdict
 from careline.triage.pii import PiiDetector
 from careline.triage.priority import PrioritySignals, PriorityWeights, score
 
@@ -39,18 +39,16 @@ class Triage:
         self,
         *,
         sentiment: TrainedSentiment | None = None,
-        category: CategoryClassifier | None = None,
+        category: CategoryModel | None = None,
         language: LanguageDetector | None = None,
         pii: PiiDetector | None = None,
         weights: PriorityWeights | None = None,
-        account_rules: Callable[[str | None], Sequence[policies.PolicyRule] | None] | None = None,
     ) -> None:
         self.sentiment = sentiment
         self.category = category
         self.language = language or LanguageDetector()
         self.pii = pii or PiiDetector()
         self.weights = weights or PriorityWeights()
-        self._account_rules = account_rules or (lambda account: None)
         self._vader: Any = None
 
     def assess_many(self, posts: Sequence[Post], now: datetime | None = None) -> list[Verdict]:
@@ -105,7 +103,7 @@ class Triage:
             category=category[0],
             author_is_bot=post.author_is_bot,
         )
-        decision = policies.decide(facts, self._account_rules(post.account))
+        decision = policies.decide(facts, post.policy)
         priority = score(
             PrioritySignals(
                 sentiment=mood.label,
@@ -141,13 +139,6 @@ class Triage:
             priority=priority,
             suggested_reply=policies.take_private_reply(post.channel) if private else None,
         )
-
-
-def rules_by_account(
-    policies_by_account: Mapping[str, Sequence[policies.PolicyRule]],
-) -> Callable[[str | None], Sequence[policies.PolicyRule] | None]:
-    """A lookup of each account's own policy rules (None: the defaults)."""
-    return lambda account: policies_by_account.get(account) if account else None
 
 
 def load_models(directory: Path) -> tuple[TrainedSentiment | None, CategoryClassifier | None]:

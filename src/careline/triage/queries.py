@@ -75,3 +75,14 @@ def list_alerts(
             sa.select(t.alerts).where(*conditions).order_by(a.raised_at.desc(), a.id).limit(limit).offset(offset)
         )
         return [{k: v for k, v in r._mapping.items() if k != "dedup_key"} for r in rows], total
+
+
+def example_counts(engine: Engine) -> dict[str, dict[str, int]]:
+    """Per category id, its number of examples by source (example, tag)."""
+    e = t.category_examples.c
+    with engine.connect() as db:
+        rows = db.execute(sa.select(e.category_id, e.source, sa.func.count()).group_by(e.category_id, e.source))
+        counts: dict[str, dict[str, int]] = {}
+        for category_id, source, n in rows:
+            counts.setdefault(category_id, {})[source] = int(n)
+        return counts

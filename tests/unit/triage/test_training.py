@@ -5,15 +5,26 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import numpy as np
 import pytest
+from sklearn.metrics import recall_score
 
-from careline.triage.classifier import LABELS, normalise
+from careline.triage.classifier import (
+    LABELS,
+    LEXICAL_FEATURES,
+    DomainGatedSentiment,
+    familiar_share,
+    lexical_features,
+    normalise,
+)
 from careline.triage.training import TrainedModels, TrainingDataError, load, read_airline, save, split, train
 
-# Measured on the fixed split (seed 0): accuracy 0.816, negative recall 0.928, reason macro-F1 0.566.
-ACCURACY_FLOOR = 0.78
-NEGATIVE_RECALL_FLOOR = 0.88
-REASON_MACRO_F1_FLOOR = 0.50
+# Measured on the fixed split (seed 0): accuracy 0.822, negative recall 0.926, reason macro-F1 0.573, and
+# TweetEval macro-recall 0.548 (never trained on; the first TF-IDF model had 0.458, VADER has 0.598).
+ACCURACY_FLOOR = 0.80
+NEGATIVE_RECALL_FLOOR = 0.90
+REASON_MACRO_F1_FLOOR = 0.54
+TWEETEVAL_MACRO_RECALL_FLOOR = 0.52
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +48,7 @@ def _subset(source: Path, target: Path, rows: int) -> Path:
 
 
 def test_training_twice_gives_identical_predictions(data_dir: Path, tmp_path: Path) -> None:
-    small = _subset(data_dir / "airline_tweets.csv", tmp_path / "small.csv", 3000)
+    small = _subset(data_dir / "airline_tweets.csv", tmp_path / "small.csv", 1500)
     texts = [t.text for t in split(read_airline(small)).test][:200]
     first, second = train(small), train(small)
     assert [a.probabilities for a in first.sentiment.assess_many(texts)] == [
@@ -51,6 +62,45 @@ def test_the_held_out_split_meets_the_floors(models: TrainedModels) -> None:
     assert metrics["sentiment_accuracy"] >= ACCURACY_FLOOR
     assert metrics["negative_recall"] >= NEGATIVE_RECALL_FLOOR
     assert metrics["reason_macro_f1"] >= REASON_MACRO_F1_FLOOR
+
+
+def test_the_sentiment_model_carries_over_to_general_tweets(models: TrainedModels, data_dir: Path) -> None:
+    texts = (data_dir / "tweeteval_sentiment_val_text.txt").read_text(encoding="utf-8").splitlines()
+    labels = [LABELS[int(n)] for n in (data_dir / "tweeteval_sentiment_val_labels.txt").read_text().split()]
+    predicted = [s.label for s in models.sentiment.analyse_many(texts)]
+    assert recall_score(labels, predicted, average="macro") >= TWEETEVAL_MACRO_RECALL_FLOOR
+
+
+def test_unfamiliar_text_is_judged_by_the_general_member_without_the_airline_priors(models: TrainedModels) -> None:
+    gated = models.sentiment.pipeline
+    assert isinstance(gated, DomainGatedSentiment)
+    unfamiliar = normalise("Dark Souls 3 April launch date confirmed with new trailer: embrace the darkness.")
+    familiar = normalise("@united my flight was delayed and I missed my connection")
+    assert (
+        familiar_share(unfamiliar, gated.vocabulary)
+        <= gated.gate[0]
+        < gated.gate[1]
+        <= familiar_share(familiar, gated.vocabulary)
+    )
+    general = gated.stack.named_estimators_["lexical"].predict_proba([unfamiliar])[0] / gated.priors
+    np.testing.assert_allclose(gated.predict_proba([unfamiliar])[0], general / general.sum())
+    np.testing.assert_allclose(gated.predict_proba([familiar]), gated.stack.predict_proba([familiar]))
+
+
+def test_lexical_features_score_polarity_and_cues() -> None:
+    rows = lexical_features(["so happy with the crew today 👍", "NOT happy, lost my bag again!!! 👎", ""])
+    angry, happy = dict(zip(LEXICAL_FEATURES, rows[1], strict=True)), dict(zip(LEXICAL_FEATURES, rows[0], strict=True))
+    assert rows.shape == (3, len(LEXICAL_FEATURES)) and np.all(np.abs(rows) <= 1)
+    assert happy["vader_compound"] > 0.5 and happy["emoji_positive"] > 0 and happy["negations"] == 0
+    assert angry["vader_compound"] < 0 and angry["emoji_negative"] > 0 and angry["negations"] > 0
+    assert angry["exclamations"] > 0 and angry["shouting"] > 0
+    assert not rows[2].any()
+
+
+def test_familiar_share_ignores_placeholders_and_counts_known_words() -> None:
+    vocabulary = frozenset({"flight", "delayed"})
+    assert familiar_share("@USER my flight delayed URL", vocabulary) == 2 / 3
+    assert familiar_share("@USER URL !!", vocabulary) == 1.0
 
 
 def test_the_split_is_deduplicated_and_disjoint(airline_csv: Path) -> None:
@@ -74,6 +124,8 @@ def test_sentiment_label_score_and_angry_flag(models: TrainedModels) -> None:
     assert furious.sentiment.label == "negative" and furious.sentiment.score < -0.5 and furious.angry
     happy = models.sentiment.analyse("@SouthwestAir thank you, the crew was wonderful today")
     assert happy.label == "positive" and 0.5 < happy.score <= 1
+    charged = models.sentiment.assess("@AcmeAir my card 4111 1111 1111 1111 was charged twice!!")
+    assert charged.sentiment.label == "negative" and charged.angry  # the issue's own example of an angry post
     calm = models.sentiment.assess("@united my flight was cancelled, can you rebook me on the next one?")
     assert not calm.angry
     assert set(calm.probabilities) == set(LABELS)
@@ -83,11 +135,11 @@ def test_sentiment_label_score_and_angry_flag(models: TrainedModels) -> None:
 def test_category_is_none_below_the_threshold(models: TrainedModels) -> None:
     category, confidence = models.category.classify("@AmericanAir my luggage never arrived, lost bag")
     assert category == "Lost Luggage" and confidence >= models.category.min_confidence
-    models.category.min_confidence = 1.01
+    default, models.category.min_confidence = models.category.min_confidence, 1.01
     try:
         assert models.category.classify("@AmericanAir my luggage never arrived, lost bag")[0] is None
     finally:
-        models.category.min_confidence = 0.5
+        models.category.min_confidence = default
 
 
 def test_normalise_decodes_entities_and_replaces_mentions_and_links() -> None:

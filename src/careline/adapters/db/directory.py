@@ -45,6 +45,12 @@ class AccountRepository:
         )
 
 
+    def save_config(self, account: ChannelAccount) -> None:
+        self._db.execute(
+            sa.update(t.channel_accounts).where(t.channel_accounts.c.id == account.id).values(config=account.config)
+        )
+
+
 class AgentRepository:
     def __init__(self, connection: sa.Connection) -> None:
         self._db = connection

@@ -151,6 +151,16 @@ class MessageRepository:
             raise NotFound(f"message {message_id} does not exist")
         return rows.message_from_row(row)
 
+    def customer_texts(self, conversation_id: str) -> list[str]:
+        m = t.messages.c
+        query = (
+            sa.select(m.text)
+            .where(m.conversation_id == conversation_id, m.direction == "inbound")
+            .order_by(m.created_at, m.id)
+            .limit(20)
+        )
+        return list(self._db.execute(query).scalars())
+
     def conversations_of(self, wanted: Mapping[str, Iterable[str]]) -> dict[str, dict[str, str]]:
         """Per account id: platform message id -> conversation id, for the ids already stored there.
 

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 from careline.adapters.db import tables as t
 from careline.adapters.db.alerts import AlertRepository
 from careline.adapters.db.bulk import insert_rows
+from careline.adapters.db.categories import CategoryRepository
 from careline.adapters.db.directory import AccountRepository, AgentRepository, QueueRepository
 from careline.adapters.db.engine import WRITE_TRANSACTION
 from careline.adapters.db.listening import ListeningRepository
@@ -55,6 +56,7 @@ class SqlUnitOfWork:
         self.queues = QueueRepository(self.connection)
         self.listening = ListeningRepository(self.connection)
         self.alerts = AlertRepository(self.connection)
+        self.categories = CategoryRepository(self.connection)
         self._pending = []
         self._outbox = []
         return self

@@ -11,8 +11,11 @@ from careline.entrypoints.api.schemas import (
     AgentPublic,
     ChannelAccountCreate,
     ChannelAccountPublic,
+    PolicyPublic,
+    PolicyUpdate,
     QueueCreate,
     QueuePublic,
+    Ref,
 )
 
 router = APIRouter(tags=["administration"])
@@ -73,3 +76,18 @@ def create_channel_account(
 ) -> ChannelAccountPublic:
     account = careline.handle(cmd.CreateChannelAccount(kind=body.kind, name=body.name, callback_url=body.callback_url))
     return ChannelAccountPublic.of(account)
+
+
+@router.get("/channel-accounts/{account_id}/policy")
+def get_policy(careline: CarelineDep, _agent: CurrentAgent, account_id: Ref) -> PolicyPublic:
+    """The account's response-policy rules, or the defaults when it has none of its own."""
+    with careline.uow(read_only=True) as uow:
+        account = uow.accounts.get(account_id)
+    return PolicyPublic.of(account.config.get("policy"))
+
+
+@router.put("/channel-accounts/{account_id}/policy")
+def set_policy(careline: CarelineDep, agent: ManagerAgent, account_id: Ref, body: PolicyUpdate) -> PolicyPublic:
+    """Replace the account's rules (first match wins; an empty list restores the defaults)."""
+    account = careline.handle(cmd.SetResponsePolicy(account_id=account_id, rules=tuple(body.rules), actor_id=agent.id))
+    return PolicyPublic.of(account.config.get("policy"))

@@ -13,6 +13,8 @@ from careline.entrypoints.api.schemas_triage import (
     AlertPublic,
     AlertSubscriptionCreate,
     AlertSubscriptionPublic,
+    CategoryCreate,
+    CategoryPublic,
     ListeningRuleCreate,
     ListeningRulePublic,
     ListeningRuleUpdate,
@@ -143,4 +145,33 @@ def subscribe(careline: CarelineDep, _agent: AdminAgent, body: AlertSubscription
 @router.delete("/alert-subscriptions/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
 def unsubscribe(careline: CarelineDep, _agent: AdminAgent, subscription_id: Ref) -> Response:
     careline.handle(alert_cmd.DeleteAlertSubscription(subscription_id=subscription_id))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/categories")
+def list_categories(careline: CarelineDep, _agent: CurrentAgent) -> list[CategoryPublic]:
+    """The user's categories, with how many examples each was given and learned from agents' tags."""
+    counts = queries.example_counts(careline.engine)
+    with careline.uow(read_only=True) as uow:
+        return [CategoryPublic.of(c, counts.get(c.id)) for c in uow.categories.all()]
+
+
+@router.post("/categories", status_code=status.HTTP_201_CREATED)
+def create_category(careline: CarelineDep, _agent: ManagerAgent, body: CategoryCreate) -> CategoryPublic:
+    category = careline.handle(
+        cmd.CreateCategory(
+            name=body.name,
+            description=body.description,
+            keywords=tuple(body.keywords),
+            examples=tuple(body.examples),
+            queue=body.queue,
+            priority_points=body.priority_points,
+        )
+    )
+    return CategoryPublic.of(category, {"example": len([e for e in body.examples if e.strip()])})
+
+
+@router.delete("/categories/{category_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_category(careline: CarelineDep, _agent: ManagerAgent, category_id: Ref) -> Response:
+    careline.handle(cmd.DeleteCategory(category_id=category_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

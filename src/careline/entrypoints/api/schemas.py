@@ -11,6 +11,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from careline.agents.model import Agent, Queue
 from careline.channels.model import ChannelAccount
 from careline.ingestion.model import InboundMessage
+from careline.triage.policy import DEFAULT_RULES
 
 
 def no_nul(value: str) -> str:
@@ -320,3 +321,20 @@ class CustomerPublic(BaseModel):
 
 class CustomerMerge(Input):
     into: Ref
+
+
+# -- response policy ---------------------------------------------------------------------------------
+class PolicyUpdate(Input):
+    rules: Annotated[list[dict[str, Any]], Field(max_length=50)]
+
+
+class PolicyPublic(BaseModel):
+    rules: list[dict[str, Any]]
+    defaults: bool  # true: the account has no rules of its own, these are the built-in ones
+
+    @classmethod
+    def of(cls, rules: list[dict[str, Any]] | None) -> PolicyPublic:
+        if rules:
+            return cls(rules=rules, defaults=False)
+        defaults = [{"name": r.name, "action": r.action.value, "when": dict(r.when)} for r in DEFAULT_RULES]
+        return cls(rules=defaults, defaults=True)

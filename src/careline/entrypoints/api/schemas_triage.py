@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from careline.alerts.ports import Subscription
 from careline.entrypoints.api.schemas import Input, Label, Name, Ref, no_nul
-from careline.triage.model import ListeningRule
+from careline.triage.model import Category, ListeningRule
 
 Query = Annotated[str, StringConstraints(max_length=2000), AfterValidator(no_nul)]
 Points = Annotated[float, Field(ge=-50, le=50, allow_inf_nan=False)]
@@ -126,4 +126,42 @@ class AlertSubscriptionPublic(BaseModel):
             target=subscription.target,
             min_severity=subscription.min_severity,
             created_at=subscription.created_at,
+        )
+
+
+class CategoryCreate(Input):
+    name: Name
+    description: Annotated[str, StringConstraints(max_length=2000), AfterValidator(no_nul)] = ""
+    keywords: Annotated[list[Label], Field(max_length=200)] = []
+    examples: Annotated[
+        list[Annotated[str, StringConstraints(max_length=5000), AfterValidator(no_nul)]], Field(max_length=1000)
+    ] = []
+    queue: Ref | None = None
+    priority_points: Points = 0.0
+
+
+class CategoryPublic(BaseModel):
+    id: str
+    name: str
+    description: str
+    keywords: list[str]
+    queue_id: str | None
+    priority_points: float
+    created_at: datetime
+    examples: int = 0  # given with the category
+    learned_from_tags: int = 0  # conversations agents tagged with its name
+
+    @classmethod
+    def of(cls, category: Category, counts: dict[str, int] | None = None) -> CategoryPublic:
+        counts = counts or {}
+        return cls(
+            id=category.id,
+            name=category.name,
+            description=category.description,
+            keywords=list(category.keywords),
+            queue_id=category.queue_id,
+            priority_points=category.priority_points,
+            created_at=category.created_at,
+            examples=counts.get("example", 0),
+            learned_from_tags=counts.get("tag", 0),
         )
