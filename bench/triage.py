@@ -10,11 +10,13 @@ the 80% here (nothing is read from a stored artefact) and measured on the 20%:
   the task's official measure, to see whether the model works beyond airlines;
 - airline complaint reason, on the negative test tweets that have one: macro-F1 over all reasons (no
   threshold), then with the confidence threshold: how many go to a queue and how often that queue is right;
-- throughput of full triage (sentiment with the angry flag, and the complaint category; VADER: sentiment only):
-  one message per call (msgs/s and the p99 latency of one call), and the whole test set in batches of
-  `--batch` (single-process, CPU).
+- throughput of the whole triage of a message, as ingestion and `careline classify` run it (triage/pipeline.py:
+  sentiment and the angry flag, category, language, personal data, noise and policy, priority and its
+  explanation): one message per call (msgs/s and the p99 latency of one call), and the whole test set in
+  batches of `--batch` (single-process, CPU).
 
-Rows: VADER (what ingestion uses), the first trained model (TF-IDF word 1-2 + char_wb 2-5, logistic regression,
+Rows: VADER (what triage uses until `careline train` has run), the first trained model (TF-IDF word 1-2 +
+char_wb 2-5, logistic regression,
 C=5 for both tasks, rebuilt here as it was) and the current one (`careline.triage.training.train`).
 
     python bench/triage.py
@@ -38,7 +40,8 @@ from sklearn.metrics import accuracy_score, f1_score, recall_score
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
 from careline.triage.classifier import CategoryClassifier, TrainedSentiment, normalise
-from careline.triage.model import Sentiment
+from careline.triage.model import Post, Sentiment
+from careline.triage.pipeline import Triage
 from careline.triage.sentiment import VaderSentiment
 from careline.triage.training import LabelledTweet, TrainedModels, read_airline, split, train
 
@@ -72,9 +75,14 @@ def _single(run: Callable[[Sequence[str]], object], texts: Sequence[str]) -> tup
     return len(texts) / sum(latencies), 1000 * latencies[int(0.99 * (len(latencies) - 1))]
 
 
-def _full_triage(models: TrainedModels) -> Callable[[Sequence[str]], object]:
+def _full_triage(models: TrainedModels | None) -> Callable[[Sequence[str]], object]:
+    """The whole triage the ingestion path runs (triage/pipeline.py): sentiment and anger, category, language,
+    personal data, noise and policy, priority and its explanation."""
+    triage = Triage(sentiment=models.sentiment, category=models.category) if models else Triage()
+    triage.language.load()
+
     def run(texts: Sequence[str]) -> object:
-        return models.sentiment.assess_many(texts), models.category.classify_many(texts)
+        return triage.assess_many([Post(text=t) for t in texts])
 
     return run
 
@@ -141,7 +149,7 @@ def measure(data: Path, batch: int) -> dict[str, object]:
     def vader_many(texts: Sequence[str]) -> list[Sentiment]:
         return [vader.analyse(t) for t in texts]
 
-    rows = [_row("VADER", vader_many, vader_many, airline, tweeteval, batch)]
+    rows = [_row("VADER", vader_many, _full_triage(None), airline, tweeteval, batch)]
 
     first = _first_model(fixed.train)
     row = _row("TF-IDF+LR (first)", first.sentiment.analyse_many, _full_triage(first), airline, tweeteval, batch)
