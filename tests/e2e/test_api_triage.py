@@ -213,3 +213,20 @@ def test_categories_are_defined_over_the_api_and_learn_from_tags(client: httpx.C
     assert _conversation(client, admin, other["conversation_id"])["category"] == "Delivery"
     listing = {c["name"]: c for c in client.get("/api/v1/categories", headers=admin).json()}
     assert listing["Billing"]["examples"] == 1 and listing["Delivery"]["learned_from_tags"] == 1
+
+
+def test_a_vip_customers_next_post_is_triaged_higher(client: httpx.Client, admin: dict[str, str]) -> None:
+    text = "@AcmeAir my flight was cancelled and nobody at the desk can help"
+    [first] = _ingest(client, admin, [inbound("v-1", text, author_id="vip-1")])
+    customer_id = _conversation(client, admin, first["conversation_id"])["customer_id"]
+    tiered = client.put(f"/api/v1/customers/{customer_id}/tier", json={"tier": "VIP"}, headers=admin)
+    assert tiered.status_code == 200 and tiered.json()["tier"] == "vip"
+    bad = client.put(f"/api/v1/customers/{customer_id}/tier", json={"tier": "very important!"}, headers=admin)
+    assert bad.status_code == 422 and "tier" in bad.json()["detail"]
+
+    [second] = _ingest(client, admin, [inbound("v-2", text, author_id="vip-1")])
+    before = _conversation(client, admin, first["conversation_id"])
+    after = _conversation(client, admin, second["conversation_id"])
+    assert after["priority"] > before["priority"]
+    features = {f["feature"]: f for f in after["priority_explanation"]["features"]}
+    assert features["customer_tier"] == {"feature": "customer_tier", "value": "vip", "points": 15.0}

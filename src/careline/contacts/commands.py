@@ -12,3 +12,12 @@ class MergeCustomers:
     source_customer_id: str
     target_customer_id: str
     agent_id: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SetCustomerTier:
+    """The customer's tier (standard, silver, gold, vip or the contact center's own): it weighs in priority."""
+
+    customer_id: str
+    tier: str
+    agent_id: str

@@ -20,3 +20,11 @@ class CustomersMerged(Event):
     name = "customer.merged"
     source_customer_id: str
     target_customer_id: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CustomerTierChanged(Event):
+    name = "customer.tier_changed"
+    customer_id: str
+    tier: str
+    previous_tier: str

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from careline.contacts.commands import MergeCustomers
+from careline.contacts.commands import MergeCustomers, SetCustomerTier
 from careline.kernel.clock import Clock
 from careline.kernel.errors import Conflict
 from careline.kernel.events import Event
@@ -20,7 +20,14 @@ class ContactHandlers:
         self._clock = clock
 
     def commands(self) -> dict[type, Callable[[Any], Result]]:
-        return {MergeCustomers: self.merge}
+        return {MergeCustomers: self.merge, SetCustomerTier: self.set_tier}
+
+    def set_tier(self, c: SetCustomerTier) -> Result:
+        with self._uow() as uow:
+            uow.agents.get(c.agent_id)
+            [customer] = uow.customers.locked(c.customer_id)
+            customer.set_tier(c.tier, at=self._clock(), actor=f"agent:{c.agent_id}")
+            return customer.id, uow.commit()
 
     def merge(self, c: MergeCustomers) -> Result:
         """Identities, conversations and messages of the source follow the surviving target."""

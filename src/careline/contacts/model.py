@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import datetime
 
+from careline.contacts import events as ev
 from careline.contacts.events import CustomersMerged
-from careline.kernel.errors import Conflict
+from careline.kernel.errors import Conflict, InvalidInput
 from careline.kernel.events import Event
+
+TIER = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 
 
 @dataclasses.dataclass
@@ -29,6 +33,17 @@ class Customer:
     merged_into_id: str | None = None
     events: list[Event] = dataclasses.field(default_factory=list, repr=False, compare=False)
 
+    def set_tier(self, tier: str, *, at: datetime, actor: str) -> None:
+        tier = tier.strip().lower()
+        if not TIER.fullmatch(tier):
+            raise InvalidInput("a tier is 1-32 lowercase letters, digits, '-' or '_' (standard, silver, gold, vip...)")
+        if tier == self.tier:
+            return
+        previous, self.tier = self.tier, tier
+        self.events.append(
+            ev.CustomerTierChanged(occurred_at=at, actor=actor, customer_id=self.id, tier=tier, previous_tier=previous)
+        )
+
     def merge_into(self, target: Customer, *, at: datetime, actor: str) -> None:
         """This customer becomes an alias of ``target``; identities and conversations follow."""
         if target.id == self.id:
@@ -37,7 +52,5 @@ class Customer:
             raise Conflict("merge into the surviving customer, not into a merged one")
         self.merged_into_id = target.id
         self.events.append(
-            CustomersMerged(
-                occurred_at=at, actor=actor, source_customer_id=self.id, target_customer_id=target.id
-            )
+            CustomersMerged(occurred_at=at, actor=actor, source_customer_id=self.id, target_customer_id=target.id)
         )

@@ -135,6 +135,10 @@ class BatchWriter:
             for index, item, account in items
             if item.direction == "inbound" and item.platform_message_id not in self.known[account.id]
         ]
+        known_customers = {
+            index: self.customers[account.kind.value].get(item.author_id) for index, item, account in fresh
+        }
+        tiers = self.uow.customers.tiers(c for c in known_customers.values() if c)
         posts = [
             Post(
                 text=item.text,
@@ -146,8 +150,9 @@ class BatchWriter:
                 engagements=item.engagements,
                 posted_at=item.created_at,
                 policy=self._policy(account),
+                customer_tier=tiers.get(known_customers[index] or ""),
             )
-            for _, item, account in fresh
+            for index, item, account in fresh
         ]
         verdicts = self.triage.assess_many(posts, self.now)
         self.verdicts = {index: verdict for (index, _, _), verdict in zip(fresh, verdicts, strict=True)}

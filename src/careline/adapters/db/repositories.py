@@ -198,6 +198,14 @@ class CustomerRepository:
                 found[r.external_id] = r.merged_into_id or r.customer_id
         return found
 
+    def tiers(self, customer_ids: Iterable[str]) -> dict[str, str]:
+        cu = t.customers.c
+        found: dict[str, str] = {}
+        for batch in _chunks(set(customer_ids)):
+            query = sa.select(cu.id, cu.tier).where(cu.id.in_(batch), cu.tier != "standard")
+            found.update({r.id: r.tier for r in self._db.execute(query)})
+        return found
+
     def add_many(self, customers: list[Customer], identities: list[Identity]) -> None:
         insert_rows(
             self._db,

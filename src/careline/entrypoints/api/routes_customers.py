@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from careline.contacts.commands import MergeCustomers
+from careline.contacts.commands import MergeCustomers, SetCustomerTier
 from careline.entrypoints.api.deps import CarelineDep, CurrentAgent, ManagerAgent
-from careline.entrypoints.api.schemas import CustomerMerge, CustomerPublic, IdentityPublic, Ref
+from careline.entrypoints.api.schemas import CustomerMerge, CustomerPublic, IdentityPublic, Ref, TierUpdate
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 
@@ -37,3 +37,10 @@ def merge(careline: CarelineDep, agent: ManagerAgent, customer_id: Ref, body: Cu
         MergeCustomers(source_customer_id=customer_id, target_customer_id=body.into, agent_id=agent.id)
     )
     return _read(careline, target)
+
+
+@router.put("/{customer_id}/tier")
+def set_tier(careline: CarelineDep, agent: ManagerAgent, customer_id: Ref, body: TierUpdate) -> CustomerPublic:
+    """The customer's tier (standard, silver, gold, vip, ...): a vip's next post is triaged higher."""
+    careline.handle(SetCustomerTier(customer_id=customer_id, tier=body.tier, agent_id=agent.id))
+    return _read(careline, customer_id)

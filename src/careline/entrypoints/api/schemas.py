@@ -319,6 +319,10 @@ class CustomerPublic(BaseModel):
     identities: list[IdentityPublic]
 
 
+class TierUpdate(Input):
+    tier: Annotated[str, StringConstraints(max_length=32)]
+
+
 class CustomerMerge(Input):
     into: Ref
 
