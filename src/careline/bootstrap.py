@@ -93,7 +93,9 @@ def bootstrap(settings: Settings, clock: Clock = utcnow, http: httpx.Client | No
     language = LanguageDetector()
     sentiment, category = load_models(settings.home / "models" / "triage")
     categories = CategoryLibrary(fallback=category)
-    triage = Triage(sentiment=sentiment, category=categories, language=language, pii=PiiDetector())
+    triage = Triage(
+        sentiment=sentiment, category=categories, language=language, pii=PiiDetector(settings.reference_patterns)
+    )
     ingestor = Ingestor(uow_factory, clock, triage, refresh=categories.refresh)
     bus.register(IngestMessages, ingestor.ingest)
     handler_groups = (

@@ -17,6 +17,9 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     delivery_poll_seconds: float = Field(default=0.5, gt=0)
     delivery_max_attempts: int = Field(default=8, ge=1)
+    # Account or booking references counted as personal data: name -> regular expression, e.g.
+    # CARELINE_REFERENCE_PATTERNS='{"booking": "(?i:PNR|booking)\\W{0,3}(?P<ref>[A-Z0-9]{6})"}' (docs/triage.md).
+    reference_patterns: dict[str, str] = Field(default_factory=dict)
     # Alert emails (docs/alerts.md#delivery): without a host, email subscriptions fail with that reason.
     smtp_host: str | None = None
     smtp_port: int = Field(default=25, ge=1, le=65535)
@@ -30,6 +33,14 @@ class Settings(BaseSettings):
     def _known_database(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("sqlite", "postgresql")):
             raise ValueError("CARELINE_DATABASE_URL must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("reference_patterns")
+    @classmethod
+    def _valid_patterns(cls, value: dict[str, str]) -> dict[str, str]:
+        from careline.triage.pii import PiiDetector  # the detector's own checks, with their clear messages
+
+        PiiDetector(value)
         return value
 
     @property

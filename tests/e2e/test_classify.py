@@ -85,3 +85,30 @@ def test_train_refuses_a_file_without_the_labels(tmp_path: Path) -> None:
     bad.write_text("tweet_id,text\n1,hello\n", encoding="utf-8")
     result = run(tmp_path, "train", "--from", str(bad), "--format", "airline")
     assert result.returncode != 0 and "airline_sentiment" in result.stderr
+
+
+def test_reference_patterns_find_booking_codes_and_bad_patterns_are_refused(tmp_path: Path) -> None:
+    pattern = r"(?i:PNR|booking)\W{0,3}(?P<ref>[A-Z0-9]{6})"
+    lines = ["@AcmeAir booking QX7R2B was cancelled, rebook me", "@AcmeAir my bags are lost"]
+    out = verdicts(run(tmp_path, "classify", "--reference", f"booking={pattern}", stdin="\n".join(lines) + "\n"))
+    assert out[0]["pii"] == ["reference"] and "QX7R2B" not in out[0]["masked_text"]
+    assert out[1]["pii"] == []
+
+    nested = run(tmp_path, "classify", "--reference", "ref=(a+)+", stdin="x\n")
+    assert nested.returncode != 0 and "catastrophic backtracking" in nested.stderr
+    env_bad = subprocess.run(
+        [sys.executable, "-m", "careline", "classify"],
+        env={
+            **os.environ,
+            "CARELINE_HOME": str(tmp_path),
+            "CARELINE_REFERENCE_PATTERNS": '{"x": "("}',
+            "COLUMNS": "400",
+        },
+        input="x\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert env_bad.returncode != 0 and "not a valid regular expression" in " ".join(
+        env_bad.stderr.replace("│", " ").split()
+    )

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 import typer
 from rich.console import Console
 
+from careline.triage.pii import PiiDetector
+
 if TYPE_CHECKING:
     from careline.triage.classifier import CategoryClassifier, TrainedSentiment
 
@@ -32,14 +34,19 @@ def classify(
     private: Annotated[
         bool, typer.Option("--private", help="the posts are private messages, not public posts")
     ] = False,
+    reference: Annotated[
+        list[str] | None,
+        typer.Option("--reference", help="NAME=REGEX: an account or booking reference that is personal data"),
+    ] = None,
 ) -> None:
     """Triage text read from stdin, one post per line; print one JSON object per line."""
     from careline.triage.model import Post
     from careline.triage.pipeline import Triage
 
     directory = models or ctx.obj.settings().home / "models" / "triage"
+    pii = _detector(ctx, reference or [])
     sentiment, category = _trained(directory)
-    triage = Triage(sentiment=sentiment, category=category)
+    triage = Triage(sentiment=sentiment, category=category, pii=pii)
     triage.language.load()
     now = datetime.now(UTC)
     for batch in _batches(sys.stdin):
@@ -61,6 +68,20 @@ def _trained(directory: Path) -> tuple[TrainedSentiment | None, CategoryClassifi
     except ValueError as error:
         raise typer.BadParameter(str(error)) from error
     return loaded.sentiment, loaded.category
+
+
+def _detector(ctx: typer.Context, references: list[str]) -> PiiDetector:
+    """The configured reference patterns, and those given here (which win on a shared name)."""
+    patterns = dict(ctx.obj.settings().reference_patterns)
+    for given in references:
+        name, separator, pattern = given.partition("=")
+        if not separator:
+            raise typer.BadParameter(f"--reference takes NAME=REGEX, not {given!r}")
+        patterns[name.strip()] = pattern
+    try:
+        return PiiDetector(patterns)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from error
 
 
 def _batches(stream: TextIO) -> Iterator[list[str]]:
