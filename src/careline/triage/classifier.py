@@ -1,7 +1,7 @@
 """Trained triage: sentiment (label, score, angry) and complaint category from the models `training` builds.
 
-The pieces a stored model pickles by reference (`lexical_features`, `DomainGatedSentiment`) live here, in a module
-that does not import scikit-learn, so that `normalise` and friends stay cheap to import.
+The pieces a stored model pickles by reference (`lexical_features`, `TextFeatures`, `DomainGatedSentiment`) live
+here, in a module that does not import scikit-learn, so that `normalise` and friends stay cheap to import.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import dataclasses
 import functools
 import html
 import re
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -121,19 +122,85 @@ def familiar_share(text: str, vocabulary: frozenset[str]) -> float:
     return sum(w in vocabulary for w in words) / len(words) if words else 1.0
 
 
+class TextFeatures:
+    """The n-gram counts of normalised texts, side by side, counted once per batch for every model that holds them.
+
+    `vectorizers` are fitted scikit-learn CountVectorizers. Counting n-grams is most of a model's time, and triage
+    asks the sentiment model about a batch and then the category model about its non-positive part: the last
+    batch is kept, so a call for texts that were all in it takes their rows instead of counting again.
+    """
+
+    def __init__(self, vectorizers: Sequence[Any]) -> None:
+        self.vectorizers = list(vectorizers)
+        self._last: tuple[dict[str, int], Any] = ({}, None)
+        self._lock = threading.Lock()
+
+    @property
+    def blocks(self) -> list[slice]:
+        """The columns of each vectorizer's counts."""
+        ends = np.cumsum([0] + [len(v.vocabulary_) for v in self.vectorizers])
+        return [slice(int(start), int(end)) for start, end in zip(ends[:-1], ends[1:], strict=True)]
+
+    def transform(self, texts: Sequence[str]) -> Any:
+        """A sparse matrix (CSR) of counts, one row per text."""
+        from scipy import sparse  # here, not at import: see the module's docstring
+
+        with self._lock:
+            rows, counts = self._last
+        if counts is not None and all(text in rows for text in texts):
+            return counts[[rows[text] for text in texts]]
+        counts = sparse.hstack([v.transform(texts) for v in self.vectorizers], format="csr")
+        with self._lock:
+            self._last = ({text: i for i, text in enumerate(texts)}, counts)
+        return counts
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"vectorizers": self.vectorizers}  # neither the lock nor the last batch is stored
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["vectorizers"])  # type: ignore[misc]
+
+
+class OnTextFeatures:
+    """A fitted model over `TextFeatures` that reads normalised texts (`classes_`, `predict_proba(texts)`)."""
+
+    def __init__(self, features: TextFeatures, model: Any) -> None:
+        self.features = features
+        self.model = model
+        self.classes_ = np.asarray(model.classes_)
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        return np.asarray(self.model.predict_proba(self.features.transform(texts)))
+
+
+def stack_inputs(features: TextFeatures, texts: Sequence[str]) -> Any:
+    """What the sentiment stack reads (CSR): the counts of `features`, then the `lexical_features`."""
+    from scipy import sparse
+
+    return sparse.hstack([features.transform(texts), lexical_features(texts)], format="csr")
+
+
 class DomainGatedSentiment:
     """A stacked in-domain model that hands over to its lexical member where the words are unfamiliar.
 
-    `stack` is a fitted scikit-learn StackingClassifier over normalised texts; one of its members (`general`)
-    sees only `lexical_features`. Trained on airline tweets, the stack has learned that an unremarkable tweet to
+    `stack` is a fitted scikit-learn StackingClassifier over `stack_inputs(features, texts)` (the shared n-gram
+    counts of normalised texts, then their `lexical_features`); one of its members (`general`) sees only the
+    lexical features. Trained on airline tweets, the stack has learned that an unremarkable tweet to
     a brand is a complaint, which is wrong for general posts: where few of a message's words were common in
     training (`familiar_share` below `gate[1]`), its probabilities move linearly, down to `gate[0]`, to the
     general member's, divided by the training priors (the label-shift correction for unknown priors).
     """
 
     def __init__(
-        self, stack: Any, general: str, vocabulary: frozenset[str], priors: Sequence[float], gate: tuple[float, float]
+        self,
+        features: TextFeatures,
+        stack: Any,
+        general: str,
+        vocabulary: frozenset[str],
+        priors: Sequence[float],
+        gate: tuple[float, float],
     ) -> None:
+        self.features = features
         self.stack = stack
         self.classes_ = np.asarray(stack.classes_)
         names = [name for name, _ in stack.estimators]
@@ -145,7 +212,7 @@ class DomainGatedSentiment:
         self.gate = gate
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        members = self.stack.transform(texts)  # each member's probabilities, side by side
+        members = self.stack.transform(stack_inputs(self.features, texts))  # each member's probabilities, side by side
         in_domain = self.stack.final_estimator_.predict_proba(members)
         general = members[:, self._general_columns] / self.priors
         general /= general.sum(axis=1, keepdims=True)

@@ -7,17 +7,30 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.metrics import recall_score
 
 from careline.triage.classifier import (
     LABELS,
     LEXICAL_FEATURES,
     DomainGatedSentiment,
+    OnTextFeatures,
+    TextFeatures,
     familiar_share,
     lexical_features,
     normalise,
+    stack_inputs,
 )
-from careline.triage.training import TrainedModels, TrainingDataError, load, read_airline, save, split, train
+from careline.triage.training import (
+    CharWithinWordCounts,
+    TrainedModels,
+    TrainingDataError,
+    load,
+    read_airline,
+    save,
+    split,
+    train,
+)
 
 # Measured on the fixed split (seed 0): accuracy 0.822, negative recall 0.926, reason macro-F1 0.573, and
 # TweetEval macro-recall 0.548 (never trained on; the first TF-IDF model had 0.458, VADER has 0.598).
@@ -82,9 +95,12 @@ def test_unfamiliar_text_is_judged_by_the_general_member_without_the_airline_pri
         < gated.gate[1]
         <= familiar_share(familiar, gated.vocabulary)
     )
-    general = gated.stack.named_estimators_["lexical"].predict_proba([unfamiliar])[0] / gated.priors
+    lexical_member = gated.stack.named_estimators_["lexical"]
+    general = lexical_member.predict_proba(stack_inputs(gated.features, [unfamiliar]))[0] / gated.priors
     np.testing.assert_allclose(gated.predict_proba([unfamiliar])[0], general / general.sum())
-    np.testing.assert_allclose(gated.predict_proba([familiar]), gated.stack.predict_proba([familiar]))
+    np.testing.assert_allclose(
+        gated.predict_proba([familiar]), gated.stack.predict_proba(stack_inputs(gated.features, [familiar]))
+    )
 
 
 def test_lexical_features_score_polarity_and_cues() -> None:
@@ -95,6 +111,18 @@ def test_lexical_features_score_polarity_and_cues() -> None:
     assert angry["vader_compound"] < 0 and angry["emoji_negative"] > 0 and angry["negations"] > 0
     assert angry["exclamations"] > 0 and angry["shouting"] > 0
     assert not rows[2].any()
+
+
+def test_counting_char_ngrams_word_by_word_gives_the_vectorizers_counts(airline_csv: Path) -> None:
+    data = split(read_airline(airline_csv))
+    texts = [normalise(t.text) for t in data.train[:2000]]
+    plain = CountVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2).fit(texts)
+    by_word = CharWithinWordCounts(analyzer="char_wb", ngram_range=(2, 5), min_df=2).fit(texts)
+    batch = [normalise(t.text) for t in data.test[:300]] + ["", " \t ", "ÉTÉ  à\nParis", "AGAIN!!! again"]
+    expected, counted = plain.transform(batch), by_word.transform(batch)
+    assert by_word.vocabulary_ == plain.vocabulary_
+    assert counted.shape == expected.shape and counted.dtype == expected.dtype and (counted != expected).nnz == 0
+    assert by_word.transform([]).shape == (0, len(plain.vocabulary_))
 
 
 def test_familiar_share_ignores_placeholders_and_counts_known_words() -> None:
@@ -117,6 +145,23 @@ def test_save_and_load_round_trip(models: TrainedModels, airline_csv: Path, tmp_
     assert loaded.manifest == models.manifest
     assert loaded.sentiment.analyse_many(texts) == models.sentiment.analyse_many(texts)
     assert loaded.category.classify_many(texts) == models.category.classify_many(texts)
+    # Stored together, the two models still count each batch's n-grams once.
+    assert isinstance(loaded.category.pipeline, OnTextFeatures)
+    assert loaded.category.pipeline.features is loaded.sentiment.pipeline.features
+
+
+def test_the_shared_counts_of_a_batch_serve_any_part_of_it(models: TrainedModels, airline_csv: Path) -> None:
+    features = models.sentiment.pipeline.features
+    assert isinstance(features, TextFeatures)
+    batch = [normalise(t.text) for t in split(read_airline(airline_csv)).test][:300]
+    counted = features.transform(batch)
+    part = batch[::-3]
+    fresh = TextFeatures(features.vectorizers).transform(part)
+    assert (features.transform(part) != fresh).nnz == 0  # taken from the last batch's rows, in the part's order
+    unseen = ["@USER a text not in the batch"]
+    assert (features.transform(unseen) != TextFeatures(features.vectorizers).transform(unseen)).nnz == 0
+    assert features.transform([]).shape == (0, counted.shape[1])
+    assert [block.stop - block.start for block in features.blocks] == [len(v.vocabulary_) for v in features.vectorizers]
 
 
 def test_sentiment_label_score_and_angry_flag(models: TrainedModels) -> None:
