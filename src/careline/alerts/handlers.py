@@ -140,9 +140,12 @@ class Alerting:
         alerts = []
         opened: dict[str, SpikeEpisode] = {}
         details_of: dict[str, dict[str, Any]] = {}  # episodes this batch opens (not stored yet: the caller stores them)
+        window = self.policy.baseline_buckets * size
+        earliest = max(started, min(bucket for _, bucket in totals) - window)
+        history = uow.alerts.volumes(keys, earliest, max(bucket for _, bucket in totals))
         for (name, bucket), total in sorted(totals.items(), key=lambda item: item[0][1]):
-            first = max(started, bucket - self.policy.baseline_buckets * size)
-            counted = uow.alerts.volumes(name, first, bucket)
+            first = max(started, bucket - window)
+            counted = history.get(name, {})
             baseline = [counted.get(first + i * size, 0) for i in range(max((bucket - first) // size, 0))]
             verdict = assess(total, baseline, self.policy)
             if not verdict.spike:

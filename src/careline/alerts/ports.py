@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -35,8 +35,8 @@ class AlertRepository(Protocol):
         """Add to the volume of each (key, bucket); the new totals."""
         ...
 
-    def volumes(self, key: str, since: datetime, until: datetime) -> dict[datetime, int]:
-        """Counted buckets of a key in [since, until)."""
+    def volumes(self, keys: Collection[str], since: datetime, until: datetime) -> dict[str, dict[datetime, int]]:
+        """Counted buckets of these keys in [since, until), by key."""
         ...
 
     def counting_since(self) -> datetime | None: ...

@@ -28,18 +28,29 @@ class Event:
 
     def data(self) -> dict[str, Any]:
         """The event's own fields, JSON-ready (envelope fields excluded)."""
-        envelope = {"occurred_at", "actor", "conversation_id"}
         out: dict[str, Any] = {}
-        for field in dataclasses.fields(self):
-            if field.name in envelope:
-                continue
-            value = getattr(self, field.name)
+        for name in _own_fields(type(self)):
+            value = getattr(self, name)
             if isinstance(value, datetime):
                 value = value.isoformat()
             elif isinstance(value, tuple | frozenset):
                 value = list(value)
-            out[field.name] = value
+            out[name] = value
         return out
+
+
+_OWN_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _own_fields(event_type: type[Event]) -> tuple[str, ...]:
+    """The fields an event type adds to the envelope (looked up once per type: events are written in bulk)."""
+    found = _OWN_FIELDS.get(event_type)
+    if found is None:
+        envelope = {"occurred_at", "actor", "conversation_id"}
+        found = _OWN_FIELDS[event_type] = tuple(
+            f.name for f in dataclasses.fields(event_type) if f.name not in envelope
+        )
+    return found
 
 
 def registered_events() -> dict[str, type[Event]]:

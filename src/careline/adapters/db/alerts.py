@@ -7,7 +7,7 @@ two processes stores one alert and tells the other it was not first.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -59,22 +59,26 @@ class AlertRepository:
         self._db.execute(sa.update(t.alerts).where(a.dedup_key == dedup_key).values(post_ids=merged))
 
     def count(self, increments: Mapping[tuple[str, datetime], int]) -> dict[tuple[str, datetime], int]:
+        if not increments:
+            return {}
         v = t.volume_counts.c
-        totals = {}
-        for (key, bucket), n in sorted(increments.items()):  # a fixed order: two writers never deadlock on rows
-            statement = _insert(self._db, t.volume_counts).values(key=key, bucket_start=bucket, count=n)
-            statement = statement.on_conflict_do_update(
-                index_elements=["key", "bucket_start"], set_={"count": v.count + statement.excluded.count}
-            ).returning(v.count)
-            totals[(key, bucket)] = int(self._db.execute(statement).scalar_one())
-        return totals
+        # One statement for the batch, rows in a fixed order: two writers never deadlock on them.
+        rows = [{"key": key, "bucket_start": bucket, "count": n} for (key, bucket), n in sorted(increments.items())]
+        statement = _insert(self._db, t.volume_counts).values(rows)
+        statement = statement.on_conflict_do_update(
+            index_elements=["key", "bucket_start"], set_={"count": v.count + statement.excluded.count}
+        ).returning(v.key, v.bucket_start, v.count.label("posts"))
+        return {(row.key, row.bucket_start): int(row.posts) for row in self._db.execute(statement)}
 
-    def volumes(self, key: str, since: datetime, until: datetime) -> dict[datetime, int]:
+    def volumes(self, keys: Collection[str], since: datetime, until: datetime) -> dict[str, dict[datetime, int]]:
         v = t.volume_counts.c
-        query = sa.select(v.bucket_start, v.count.label("posts")).where(
-            v.key == key, v.bucket_start >= since, v.bucket_start < until
+        query = sa.select(v.key, v.bucket_start, v.count.label("posts")).where(
+            v.key.in_(sorted(keys)), v.bucket_start >= since, v.bucket_start < until
         )
-        return {row.bucket_start: row.posts for row in self._db.execute(query)}
+        found: dict[str, dict[datetime, int]] = {}
+        for row in self._db.execute(query):
+            found.setdefault(row.key, {})[row.bucket_start] = row.posts
+        return found
 
     def counting_since(self) -> datetime | None:
         value: datetime | None = self._db.execute(sa.select(sa.func.min(t.volume_counts.c.bucket_start))).scalar()
