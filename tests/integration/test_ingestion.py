@@ -39,7 +39,9 @@ def test_a_customer_message_starts_a_triaged_conversation(desk: Desk) -> None:
 
     created, triaged, received = desk.events(conversation.id)
     assert [created.type, triaged.type, received.type] == [
-        "conversation.created", "conversation.triaged", "message.received",
+        "conversation.created",
+        "conversation.triaged",
+        "message.received",
     ]
     assert triaged.data["matched_rule"] == "refund" and triaged.data["queue_id"] == billing.id
     assert received.data["message_id"] == message.id and received.data["sentiment_label"] == "negative"
@@ -91,7 +93,9 @@ def test_a_reply_joins_the_conversation_of_its_parent_in_the_same_or_a_later_bat
     assert later.items[0].conversation_id == conversation_id
     assert later.conversations_created == 0
     assert [r.reply_to_platform_id for r in desk.rows(t.messages, order_by=t.messages.c.platform_message_id)] == [
-        None, "p1", "p2",
+        None,
+        "p1",
+        "p2",
     ]
 
 
@@ -183,7 +187,9 @@ def test_a_customer_message_reopens_a_resolved_conversation(desk: Desk) -> None:
     assert result.items[0].conversation_id == conversation_id
     assert desk.conversation(conversation_id).status == "new"
     assert desk.event_types(conversation_id)[-3:] == [
-        "conversation.resolved", "conversation.reopened", "message.received",
+        "conversation.resolved",
+        "conversation.reopened",
+        "message.received",
     ]
 
 
@@ -225,3 +231,26 @@ def test_personal_data_in_a_public_post_is_found_masked_and_flags_the_thread(des
     assert desk.conversation(desk.conversation_of(result, 1)).tags == []
     [received] = desk.events(flagged.id, "message.received")
     assert (received.data["pii"], received.data["language"]) == (["card"], "en")
+
+
+def test_an_angrier_reply_in_the_thread_raises_its_priority_and_a_calmer_one_does_not(desk: Desk) -> None:
+    first = desk.ingest(desk.message("hi, where can I see my booking?"))
+    conversation_id = desk.conversation_of(first)
+    calm_priority = desk.conversation(conversation_id).priority
+
+    desk.clock.advance(minutes=5)
+    desk.ingest(desk.message("STILL NO ANSWER!! this is ridiculous, worst service ever", reply_to="p1"))
+    angry = desk.conversation(conversation_id)
+    assert angry.angry and angry.priority > calm_priority
+    assert {f["feature"] for f in angry.priority_explanation["features"]} >= {"angry", "sentiment"}
+    [escalated] = [
+        e
+        for e in desk.events(conversation_id, "conversation.triaged")
+        if e.data["matched_rule"] == "escalated by a later message"
+    ]
+    assert escalated.data["sentiment_label"] == "negative" and escalated.data["sentiment_score"] < 0
+
+    desk.ingest(desk.message("ok thanks", reply_to="p2"))
+    after = desk.conversation(conversation_id)
+    assert (after.priority, after.angry) == (angry.priority, True)
+    assert len(desk.events(conversation_id, "conversation.triaged")) == 2

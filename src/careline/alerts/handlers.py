@@ -68,7 +68,9 @@ class Alerting:
             )
         raised.extend(self._listening(uow, observations))
         raised.extend(self._spikes(uow, observations))
-        stored = []
+        stored: list[Alert] = []
+        if not raised:
+            return stored
         subscriptions = uow.alerts.subscriptions()
         for alert, details in raised:
             alert_id = new_id("alr")

@@ -161,7 +161,15 @@ class Conversation:
             )
         )
 
-    def escalate(self, *, priority: float, angry: bool, explanation: dict[str, Any] | None, at: datetime) -> None:
+    def escalate(
+        self,
+        *,
+        priority: float,
+        angry: bool,
+        explanation: dict[str, Any] | None,
+        sentiment: tuple[str, float],
+        at: datetime,
+    ) -> None:
         """A later message in the thread is more urgent than what it had: its priority and reasons win."""
         if priority <= self.priority and (self.angry or not angry):
             return
@@ -169,7 +177,7 @@ class Conversation:
             queue_id=self.queue_id,
             priority=max(priority, self.priority),
             rule="escalated by a later message",
-            sentiment=(self.sentiment_label or "neutral", 0.0),
+            sentiment=sentiment,
             at=at,
             category=self.category,
             angry=self.angry or angry,

@@ -227,6 +227,7 @@ class BatchWriter:
                         priority=verdict.priority.score,
                         angry=verdict.angry,
                         explanation=verdict.priority.explanation(),
+                        sentiment=(verdict.sentiment, verdict.sentiment_score),
                         at=message.created_at,
                     )
             else:

@@ -8,10 +8,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from careline.adapters.db import tables as t
+from careline.alerts.model import SEVERITIES
 from careline.kernel.errors import InvalidInput
 
 MAX_PAGE = 200
-SEVERITIES = ("info", "warning", "critical")
 
 
 def _page(limit: int, offset: int) -> None:
