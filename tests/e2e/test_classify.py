@@ -16,10 +16,17 @@ KEYS = {
 }  # fmt: skip
 
 
-def run(home: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def run(home: Path, *args: str, stdin: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`careline ARGS`; from ``home`` unless told otherwise, where no ../shared/data holds training data."""
     env = {**os.environ, "CARELINE_HOME": str(home), "COLUMNS": "400"}
     return subprocess.run(
-        [sys.executable, "-m", "careline", *args], env=env, input=stdin, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "careline", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd or home,
     )
 
 
@@ -112,3 +119,22 @@ def test_reference_patterns_find_booking_codes_and_bad_patterns_are_refused(tmp_
     assert env_bad.returncode != 0 and "not a valid regular expression" in " ".join(
         env_bad.stderr.replace("│", " ").split()
     )
+
+
+def test_without_models_classify_builds_them_once_from_the_default_data(tmp_path: Path, data_dir: Path) -> None:
+    """Where `../shared/data` holds the labelled tweets (here a sample of them), the first classify trains."""
+    with (data_dir / "airline_tweets.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    (tmp_path / "shared" / "data").mkdir(parents=True)
+    with (tmp_path / "shared" / "data" / "airline_tweets.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows[:1500])
+    project, home = tmp_path / "project", tmp_path / "home"
+    project.mkdir()
+
+    first = run(home, "classify", stdin="@united where is my bag?\n", cwd=project)
+    assert first.returncode == 0 and "building them from" in first.stderr
+    assert (home / "models" / "triage" / "manifest.json").is_file()
+    second = run(home, "classify", stdin="@united where is my bag?\n", cwd=project)
+    assert second.returncode == 0 and "building" not in second.stderr and second.stdout == first.stdout

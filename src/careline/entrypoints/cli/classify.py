@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 import typer
 from rich.console import Console
 
+from careline.entrypoints.cli.context import DEFAULT_TRAINING_DATA
 from careline.triage.pii import PiiDetector
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ def classify(
 
     directory = models or ctx.obj.settings().home / "models" / "triage"
     pii = _detector(ctx, reference or [])
-    sentiment, category = _trained(directory)
+    sentiment, category = _trained(directory, may_build=models is None)
     triage = Triage(sentiment=sentiment, category=category, pii=pii)
     triage.language.load()
     now = datetime.now(UTC)
@@ -54,20 +55,28 @@ def classify(
         _write(sys.stdout, (json.dumps(v.as_json(), ensure_ascii=False) for v in verdicts))
 
 
-def _trained(directory: Path) -> tuple[TrainedSentiment | None, CategoryClassifier | None]:
+def _trained(directory: Path, may_build: bool) -> tuple[TrainedSentiment | None, CategoryClassifier | None]:
+    """The models in ``directory``; when there are none (or only stale ones) and ``may_build``, the default models
+    are built first from the labelled data `careline train` uses, if it is there; else VADER and no category."""
     from careline.triage import training
 
     try:
         loaded = training.load(directory)
+        return loaded.sentiment, loaded.category
     except FileNotFoundError:
-        console.print(
-            f"no trained models in {directory}: sentiment falls back to VADER and no category is given "
-            "(run `careline train` once to build them)"
-        )
-        return None, None
+        problem = f"no trained models in {directory}"
     except ValueError as error:
-        raise typer.BadParameter(str(error)) from error
-    return loaded.sentiment, loaded.category
+        if not may_build:
+            raise typer.BadParameter(str(error)) from error
+        problem = str(error)
+    source = DEFAULT_TRAINING_DATA
+    if not may_build or not source.is_file():
+        console.print(f"{problem}: sentiment falls back to VADER and no category is given (run `careline train`)")
+        return None, None
+    console.print(f"{problem}: building them from {source} first (once, about 20 s)")
+    models = training.train(source)
+    training.save(models, directory)
+    return models.sentiment, models.category
 
 
 def _detector(ctx: typer.Context, references: list[str]) -> PiiDetector:

@@ -12,6 +12,10 @@ from sqlalchemy import exc as sa_exc
 from careline.bootstrap import Careline, bootstrap
 from careline.config import Settings
 
+# The labelled tweets `careline train` learns from by default, and `careline classify` builds its first models
+# from when it finds none: the datasets sit beside the project (../shared/data).
+DEFAULT_TRAINING_DATA = Path("../shared/data/airline_tweets.csv")
+
 
 @dataclasses.dataclass
 class CliState:

@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from careline.entrypoints.cli import classify, demo, replay
-from careline.entrypoints.cli.context import CliState
+from careline.entrypoints.cli.context import DEFAULT_TRAINING_DATA, CliState
 from careline.entrypoints.cli.setup import ensure_admin, ensure_defaults
 from careline.ingestion.commands import IngestMessages
 from careline.ingestion.importers import FORMATS, Rejection, parse
@@ -26,7 +26,6 @@ app = typer.Typer(
 )
 console = Console(stderr=True)
 IMPORT_BATCH = 1000
-DEFAULT_TRAINING_DATA = Path("../shared/data/airline_tweets.csv")
 
 
 @app.callback()
