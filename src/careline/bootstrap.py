@@ -60,6 +60,7 @@ class Careline:
     language: LanguageDetector
     triage: Triage
     alert_sender: AlertSender
+    categories: CategoryLibrary  # the category model triage uses, kept up to date by ingestion
 
     def warm_up(self) -> None:
         """Load what the first message would otherwise wait for (the language model, about 0.5 s)."""
@@ -125,4 +126,5 @@ def bootstrap(settings: Settings, clock: Clock = utcnow, http: httpx.Client | No
         language,
         triage,
         AlertSender(engine, http, settings, clock),
+        categories,
     )

@@ -202,6 +202,8 @@ def test_categories_are_defined_over_the_api_and_learn_from_tags(client: httpx.C
     empty = client.post("/api/v1/categories", json={"name": "Empty"}, headers=admin)
     assert empty.status_code == 422 and "keywords or examples" in empty.json()["detail"]
 
+    preview = client.post("/api/v1/triage", json={"texts": ["the invoice is wrong"]}, headers=admin).json()
+    assert preview[0]["category"] == "Billing" and preview[0]["category_confidence"] == 1.0  # a keyword
     [result] = _ingest(client, admin, [inbound("c-1", "where is my refund, it has been weeks")])
     conversation = _conversation(client, admin, result["conversation_id"])
     assert conversation["category"] == "Billing"

@@ -35,6 +35,8 @@ Offset = Annotated[int, Query(ge=0)]
 def triage_texts(careline: CarelineDep, _agent: CurrentAgent, body: TriageRequest) -> list[dict[str, Any]]:
     """What triage concludes about each text (sentiment, anger, category, personal data, policy, priority and
     its explanation), without storing anything."""
+    with careline.uow(read_only=True) as uow:
+        careline.categories.refresh(uow)  # the user's categories as they are now, tags learned included
     posts = [Post(text=text, channel=body.channel, public=body.public) for text in body.texts]
     return [verdict.as_json() for verdict in careline.triage.assess_many(posts, careline.clock())]
 
