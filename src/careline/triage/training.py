@@ -15,6 +15,7 @@ import hashlib
 import json
 import platform
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ from careline.triage.classifier import (
 
 REQUIRED_COLUMNS = ("tweet_id", "airline_sentiment", "negativereason", "text")
 TEST_FRACTION = 0.2
+MIN_PER_SENTIMENT = 10  # the stack's 5 stratified folds need a few of each on every side
 # 3: both models in one file, sharing their TextFeatures; 2: sentiment a DomainGatedSentiment over a stack, in a
 # file of its own; 1: one TF-IDF pipeline per model
 FORMAT_VERSION = 3
@@ -88,7 +90,7 @@ class Split:
 @dataclasses.dataclass
 class TrainedModels:
     sentiment: TrainedSentiment
-    category: CategoryClassifier
+    category: CategoryClassifier | None  # None: the file names fewer than two complaint reasons
     manifest: dict[str, Any]
 
 
@@ -110,12 +112,26 @@ def read_airline(path: Path) -> list[LabelledTweet]:
                 tweets[tweet_id] = LabelledTweet(tweet_id, row["text"] or "", sentiment, reason)
     if len(tweets) < 50:
         raise TrainingDataError(f"{path} holds {len(tweets)} labelled tweets; too few to train on")
+    per_label = {label: sum(t.sentiment == label for t in tweets.values()) for label in LABELS}
+    scarce = [f"{label} ({n})" for label, n in per_label.items() if n < MIN_PER_SENTIMENT]
+    if scarce:
+        raise TrainingDataError(
+            f"{path} needs at least {MIN_PER_SENTIMENT} tweets of each sentiment to train on; it has too few: "
+            + ", ".join(scarce)
+        )
     return list(tweets.values())
 
 
 def split(tweets: list[LabelledTweet], seed: int = 0) -> Split:
     """The fixed 80/20 split, stratified by sentiment and reason (see the module's docstring)."""
-    strata = [f"{t.sentiment}/{t.reason}" for t in tweets]
+    # A reason seen once cannot be on both sides: such tweets are stratified by their sentiment alone, and a
+    # sentiment stratum still too small joins the largest stratum (the airline file has no such tweets).
+    full = [f"{t.sentiment}/{t.reason}" for t in tweets]
+    counts = Counter(full)
+    strata = [stratum if counts[stratum] >= 2 else stratum.split("/")[0] + "/*" for stratum in full]
+    counts = Counter(strata)
+    largest = counts.most_common(1)[0][0]
+    strata = [stratum if counts[stratum] >= 2 else largest for stratum in strata]
     train, test = train_test_split(tweets, test_size=TEST_FRACTION, random_state=seed, stratify=strata)
     return Split(train=list(train), test=list(test))
 
@@ -250,12 +266,14 @@ def train(airline_csv: Path, seed: int = 0) -> TrainedModels:
         features = text_features(texts)
         sentiment_model_ = sentiment_model(features, texts, labels, seed)
         complaints = [t for t in data.train if t.sentiment == "negative" and t.reason]
-        category_pipeline = _text_pipeline(features, CATEGORY_C, "balanced")
-        category_pipeline.fit(
-            features.transform([normalise(t.text) for t in complaints]), [t.reason for t in complaints]
-        )
+        category = None
+        if len({t.reason for t in complaints}) >= 2:
+            category_pipeline = _text_pipeline(features, CATEGORY_C, "balanced")
+            category_pipeline.fit(
+                features.transform([normalise(t.text) for t in complaints]), [t.reason for t in complaints]
+            )
+            category = CategoryClassifier(OnTextFeatures(features, category_pipeline))
     sentiment = TrainedSentiment(sentiment_model_)
-    category = CategoryClassifier(OnTextFeatures(features, category_pipeline))
     manifest = {
         "format_version": FORMAT_VERSION,
         "seed": seed,
@@ -274,24 +292,30 @@ def train(airline_csv: Path, seed: int = 0) -> TrainedModels:
     return TrainedModels(sentiment, category, manifest)
 
 
-def evaluate(sentiment: TrainedSentiment, category: CategoryClassifier, test: list[LabelledTweet]) -> dict[str, float]:
-    """Sentiment accuracy, macro-F1 and negative recall; reason macro-F1 on the negative tweets."""
+def evaluate(
+    sentiment: TrainedSentiment, category: CategoryClassifier | None, test: list[LabelledTweet]
+) -> dict[str, float | None]:
+    """Sentiment accuracy, macro-F1 and negative recall; reason macro-F1 on the negative tweets (None: no model)."""
     truth = [t.sentiment for t in test]
     predicted = [s.label for s in sentiment.analyse_many([t.text for t in test])]
     complaints = [t for t in test if t.sentiment == "negative" and t.reason]
-    reasons = [c for c, _ in category.predict_many([t.text for t in complaints])]
+    reason_f1 = None
+    if category is not None and complaints:
+        reasons = [c for c, _ in category.predict_many([t.text for t in complaints])]
+        reason_f1 = round(float(f1_score([t.reason for t in complaints], reasons, average="macro")), 4)
     return {
         "sentiment_accuracy": round(float(accuracy_score(truth, predicted)), 4),
         "sentiment_macro_f1": round(float(f1_score(truth, predicted, average="macro")), 4),
         "negative_recall": round(float(recall_score(truth, predicted, labels=["negative"], average="macro")), 4),
-        "reason_macro_f1": round(float(f1_score([t.reason for t in complaints], reasons, average="macro")), 4),
+        "reason_macro_f1": reason_f1,
     }
 
 
 def save(models: TrainedModels, directory: Path) -> None:
     """Writes the two models (one joblib file, so that they still share their features) and manifest.json."""
     directory.mkdir(parents=True, exist_ok=True)
-    joblib.dump({"sentiment": models.sentiment.pipeline, "category": models.category.pipeline}, directory / MODELS_FILE)
+    category = models.category.pipeline if models.category is not None else None
+    joblib.dump({"sentiment": models.sentiment.pipeline, "category": category}, directory / MODELS_FILE)
     (directory / MANIFEST).write_text(json.dumps(models.manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
@@ -311,5 +335,6 @@ def load(directory: Path) -> TrainedModels:
             f"this is {sklearn.__version__}: run `careline train` again"
         )
     stored = joblib.load(directory / MODELS_FILE)
-    sentiment, category = TrainedSentiment(stored["sentiment"]), CategoryClassifier(stored["category"])
+    sentiment = TrainedSentiment(stored["sentiment"])
+    category = CategoryClassifier(stored["category"]) if stored["category"] is not None else None
     return TrainedModels(sentiment, category, manifest)

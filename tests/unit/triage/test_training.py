@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -208,3 +209,46 @@ def test_an_unknown_sentiment_label_is_refused(tmp_path: Path) -> None:
 def test_loading_from_an_empty_directory_says_to_train(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="careline train"):
         load(tmp_path)
+
+
+def _rewritten(source: Path, target: Path, keep: Any, change: Any = None) -> Path:
+    """The rows of the airline file that ``keep`` accepts, each passed through ``change``."""
+    with source.open(encoding="utf-8", newline="") as src, target.open("w", encoding="utf-8", newline="") as dst:
+        reader = csv.DictReader(src)
+        writer = csv.DictWriter(dst, fieldnames=reader.fieldnames or [])
+        writer.writeheader()
+        for row in reader:
+            if keep(row):
+                writer.writerow(change(row) if change else row)
+    return target
+
+
+def test_a_file_without_enough_of_each_sentiment_is_refused(airline_csv: Path, tmp_path: Path) -> None:
+    negatives_only = _rewritten(airline_csv, tmp_path / "neg.csv", lambda r: r["airline_sentiment"] == "negative")
+    with pytest.raises(TrainingDataError, match=r"each sentiment.*neutral \(0\), positive \(0\)"):
+        train(negatives_only)
+
+
+def test_without_two_reasons_only_the_sentiment_model_is_trained(airline_csv: Path, tmp_path: Path) -> None:
+    rows = iter(range(10**6))
+    no_reasons = _rewritten(
+        airline_csv, tmp_path / "plain.csv", lambda r: next(rows) < 1200, lambda r: {**r, "negativereason": ""}
+    )
+    trained = train(no_reasons)
+    assert trained.category is None and trained.manifest["metrics"]["reason_macro_f1"] is None
+    save(trained, tmp_path / "models")
+    assert load(tmp_path / "models").category is None
+
+
+def test_a_reason_seen_once_is_split_by_its_sentiment(airline_csv: Path, tmp_path: Path) -> None:
+    seen = {"Lost Luggage": 0}
+
+    def once(row: dict[str, str]) -> bool:
+        if row["negativereason"] == "Lost Luggage":
+            seen["Lost Luggage"] += 1
+            return seen["Lost Luggage"] == 1
+        return True
+
+    tweets = read_airline(_rewritten(airline_csv, tmp_path / "once.csv", once))
+    data = split(tweets)
+    assert sum(t.reason == "Lost Luggage" for t in data.train + data.test) == 1

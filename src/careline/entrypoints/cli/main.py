@@ -234,6 +234,7 @@ def train(
         f"models written to {target} in {models.manifest['training_seconds']} s; held-out "
         f"{models.manifest['split']['test']} tweets: sentiment accuracy {metrics['sentiment_accuracy']}, "
         f"negative recall {metrics['negative_recall']}, reason macro-F1 {metrics['reason_macro_f1']}"
+        + ("" if models.category is not None else " (no reason model: the file names fewer than two reasons)")
     )
 
 
