@@ -57,6 +57,9 @@ class Alerting:
     def __init__(self, policy: SpikePolicy | None = None, rules: Sequence[AlertRule] | None = None) -> None:
         self.policy = policy or SpikePolicy()
         self.rules = list(default_rules() if rules is None else rules)
+        # When counting began never changes once something was counted: read it once, not at every batch (it is
+        # the oldest bucket of a table that grows by the hour). Only a committed value read back is kept.
+        self._counting_since: datetime | None = None
 
     def observe(self, uow: UnitOfWork, observations: Sequence[Observation], now: datetime) -> list[Alert]:
         if not observations:
@@ -137,7 +140,9 @@ class Alerting:
                 keys[name] = key
                 increments[(name, bucket)] = increments.get((name, bucket), 0) + 1
                 posts.setdefault((name, bucket), []).append(seen.post_id)
-        started = uow.alerts.counting_since() or min(bucket for _, bucket in increments)
+        if self._counting_since is None:
+            self._counting_since = uow.alerts.counting_since()
+        started = self._counting_since or min(bucket for _, bucket in increments)
         totals = uow.alerts.count(increments)
         alerts = []
         opened: dict[str, SpikeEpisode] = {}
