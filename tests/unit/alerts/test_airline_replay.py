@@ -103,7 +103,8 @@ def test_smaller_keys_per_complaint_reason_raise_a_handful_too(negatives: list[I
             ("topic", m.raw["negativereason"].lower(), "negative"), m.created_at, m.platform_message_id
         )
         raised += [alert] if alert is not None else []
-    assert 1 <= len(raised) <= 10, [a.title for a in raised]  # a handful: not every busy hour of a topic
+    assert raised, "no topic spikes at all"
+    assert len(raised) <= 10, [a.title for a in raised]  # a handful: not every busy hour of a topic
     dedup_keys = [a.dedup_key for a in raised]
     assert sorted(set(dedup_keys)) == sorted(dedup_keys)  # one alert per episode
     assert ("topic", "cancelled flight", "negative") in {a.key for a in raised}
