@@ -18,6 +18,7 @@ CONTEXTS = (
 DOMAIN_FILES = (
     "model.py", "events.py", "commands.py", "handlers.py", "ports.py", "policies.py", "metrics.py", "rules.py",
     "importers.py", "pii.py", "priority.py", "policy.py", "listening.py", "writer.py", "expressions.py",
+    "calendar.py", "engine.py", "simulation.py",
 )
 FORBIDDEN = (
     "sqlalchemy", "fastapi", "starlette", "httpx", "redis", "psycopg", "uvicorn", "typer", "rich", "pydantic",
