@@ -22,6 +22,7 @@ DATA = Path(os.environ.get("CARELINE_SHARED_DATA", Path(__file__).resolve().pare
 POSTGRES_ADMIN_URL = os.environ.get(
     "CARELINE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
+REDIS_URL = os.environ.get("CARELINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -47,6 +48,21 @@ def postgres_url() -> Iterator[str]:
     with admin.connect() as db:
         db.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis server of the scale-out tests: CARELINE_TEST_REDIS_URL (default: the local server)."""
+    import redis  # only the tests that need Redis pay for the import
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        _unavailable(f"Redis is unreachable at {REDIS_URL}: {error}")
+    finally:
+        client.close()
+    return REDIS_URL
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

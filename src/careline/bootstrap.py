@@ -12,7 +12,14 @@ from careline.adapters.alert_delivery import AlertSender
 from careline.adapters.db.engine import create_engine, migrate
 from careline.adapters.db.uow import SqlUnitOfWork
 from careline.adapters.delivery import DeliveryWorker
-from careline.agents.events import AgentStatusChanged
+from careline.adapters.jobs import RedisStreamJobs
+from careline.agents.events import (
+    AgentCreated,
+    AgentProfileChanged,
+    AgentStatusChanged,
+    QueueCreated,
+    QueueRoutingChanged,
+)
 from careline.agents.handlers import AdminHandlers
 from careline.alerts.handlers import AlertHandlers
 from careline.channels.adapters.api import ApiChannel
@@ -21,6 +28,7 @@ from careline.config import Settings
 from careline.contacts.handlers import ContactHandlers
 from careline.conversations import events as conversation_events
 from careline.conversations.handlers import ConversationHandlers
+from careline.departments.handlers import DepartmentHandlers
 from careline.ingestion.commands import IngestMessages
 from careline.ingestion.handlers import Ingestor
 from careline.kernel.bus import MessageBus
@@ -36,7 +44,10 @@ from careline.triage.pipeline import Triage, load_models
 from careline.unit_of_work import UnitOfWork
 
 # What can put work in front of an agent, or free one: each triggers one routing pass.
+DIRECTORY_CHANGES = (AgentCreated, AgentProfileChanged, QueueCreated, QueueRoutingChanged)
 ROUTING_TRIGGERS = (
+    conversation_events.ConversationAccepted,
+    conversation_events.ConversationAssigned,
     conversation_events.ConversationCreated,
     conversation_events.ConversationReopened,
     conversation_events.ConversationTransferred,
@@ -44,6 +55,7 @@ ROUTING_TRIGGERS = (
     conversation_events.ConversationUnassigned,
     conversation_events.MessageReceived,
     AgentStatusChanged,
+    AgentProfileChanged,
 )
 
 
@@ -61,6 +73,7 @@ class Careline:
     triage: Triage
     alert_sender: AlertSender
     categories: CategoryLibrary  # the category model triage uses, kept up to date by ingestion
+    jobs: RedisStreamJobs | None = None  # scale-out: routing jobs on a Redis stream for `careline router`
 
     def warm_up(self) -> None:
         """Load what the first message would otherwise wait for (the language model, about 0.5 s)."""
@@ -75,6 +88,8 @@ class Careline:
         return self.bus.handle(command)
 
     def close(self) -> None:
+        if self.jobs is not None:
+            self.jobs.close()
         self.http.close()
         self.engine.dispose()
 
@@ -105,11 +120,16 @@ def bootstrap(settings: Settings, clock: Clock = utcnow, http: httpx.Client | No
         ContactHandlers(uow_factory, clock),
         TriageHandlers(uow_factory, clock),
         AlertHandlers(uow_factory, clock),
+        DepartmentHandlers(uow_factory, clock),
     )
     for handlers in handler_groups:
         for command_type, handler in handlers.commands().items():
             bus.register(command_type, handler)
-    router = Router(uow_factory, clock)
+    jobs = RedisStreamJobs(settings.redis_url, stream=settings.routing_stream) if settings.redis_url else None
+    router = Router(uow_factory, clock, publish=jobs.publish if jobs else None)
+    for command_type, handler in router.commands().items():
+        bus.register(command_type, handler)
+    bus.subscribe(router.on_directory, *DIRECTORY_CHANGES)
     bus.subscribe(router.on_events, *ROUTING_TRIGGERS)
 
     registry = ChannelRegistry([ApiChannel(http)])
@@ -127,4 +147,5 @@ def bootstrap(settings: Settings, clock: Clock = utcnow, http: httpx.Client | No
         triage,
         AlertSender(engine, http, settings, clock),
         categories,
+        jobs,
     )

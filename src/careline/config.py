@@ -17,6 +17,11 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     delivery_poll_seconds: float = Field(default=0.5, gt=0)
     delivery_max_attempts: int = Field(default=8, ge=1)
+    routing_sweep_seconds: float = Field(default=2.0, gt=0)  # offer expiry, step timeouts, SLA timers
+    # Scale-out (docs/routing.md#several-routers): routing jobs go on a Redis stream that `careline router`
+    # processes share; without it, every process routes its own commits in-process.
+    redis_url: str | None = Field(default=None, repr=False)
+    routing_stream: str = Field(default="careline:routing", min_length=1, max_length=200)
     # Account or booking references counted as personal data: name -> regular expression, e.g.
     # CARELINE_REFERENCE_PATTERNS='{"booking": "(?i:PNR|booking)\\W{0,3}(?P<ref>[A-Z0-9]{6})"}' (docs/triage.md).
     reference_patterns: dict[str, str] = Field(default_factory=dict)
@@ -34,6 +39,13 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("sqlite", "postgresql")):
             raise ValueError("CARELINE_DATABASE_URL must be a sqlite:/// or postgresql:// URL")
         return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("CARELINE_REDIS_URL must be a redis://, rediss:// or unix:// URL")
+        return value or None
 
     @field_validator("reference_patterns")
     @classmethod

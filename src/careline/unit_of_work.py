@@ -14,7 +14,9 @@ from careline.alerts.ports import AlertRepository
 from careline.channels.ports import AccountRepository
 from careline.contacts.ports import CustomerRepository
 from careline.conversations.ports import ConversationRepository, MessageRepository
+from careline.departments.ports import DepartmentRepository
 from careline.kernel.events import Event
+from careline.routing.ports import RoutingRepository
 from careline.triage.ports import CategoryRepository, ListeningRepository
 
 
@@ -37,6 +39,10 @@ class UnitOfWork(Protocol):
     def alerts(self) -> AlertRepository: ...
     @property
     def categories(self) -> CategoryRepository: ...
+    @property
+    def routing(self) -> RoutingRepository: ...
+    @property
+    def departments(self) -> DepartmentRepository: ...
 
     def __enter__(self) -> Self: ...
 

@@ -62,3 +62,31 @@ class SetResponsePolicy:
     account_id: str
     rules: tuple[dict[str, Any], ...]
     actor_id: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SetRoutingProfile:
+    """What routing knows of an agent: skills with proficiency, languages, teams, seniority, capacity."""
+
+    agent_id: str
+    proficiency: tuple[tuple[str, int], ...] = ()  # the agent's skills, each 1..10
+    languages: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+    seniority: int = 0
+    attributes: tuple[tuple[str, Any], ...] = ()
+    capacity: tuple[tuple[str, int], ...] = ()
+    units: int = 100
+    actor_id: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SetQueueRouting:
+    """A queue's target expression, SLA targets, business hours and agent selection."""
+
+    queue_id: str
+    target: str | None = None
+    first_response_target_seconds: int = 3600
+    next_response_target_seconds: int | None = None
+    business_hours: tuple[tuple[str, Any], ...] = ()
+    selection: str = "longest_idle"
+    actor_id: str | None = None

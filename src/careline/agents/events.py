@@ -44,3 +44,17 @@ class ResponsePolicySet(Event):
     name = "channel.policy_set"
     account_id: str
     rules: tuple[dict[str, Any], ...]  # empty: the defaults apply
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class AgentProfileChanged(Event):
+    name = "agent.profile_changed"
+    agent_id: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class QueueRoutingChanged(Event):
+    name = "queue.routing_changed"
+    queue_id: str
+    target: str
+    first_response_target_seconds: int

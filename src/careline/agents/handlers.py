@@ -10,9 +10,11 @@ from careline.agents import auth
 from careline.agents import commands as cmd
 from careline.agents.events import (
     AgentCreated,
+    AgentProfileChanged,
     AgentStatusChanged,
     ChannelAccountCreated,
     QueueCreated,
+    QueueRoutingChanged,
     ResponsePolicySet,
 )
 from careline.agents.model import Agent, AgentStatus, Queue, Role
@@ -21,11 +23,16 @@ from careline.kernel.clock import Clock
 from careline.kernel.errors import Conflict, Forbidden, InvalidInput
 from careline.kernel.events import Event
 from careline.kernel.ids import new_id
+from careline.routing.calendar import BusinessHours
+from careline.routing.expressions import ExpressionError, parse
+from careline.routing.model import AGENT_ATTRIBUTES, Selection
 from careline.triage.policy import parse_rules
 from careline.unit_of_work import UnitOfWork
 
 Result = tuple[Any, list[Event]]
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+SKILL = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+LANGUAGE = re.compile(r"[a-z]{2,3}")
 # A log-in for an unknown email (or an account without a password) is checked against this hash, so that
 # it costs the same scrypt as a real one: the answer's timing must not tell which emails exist.
 UNKNOWN_ACCOUNT_HASH = (
@@ -48,6 +55,8 @@ class AdminHandlers:
             cmd.CreateQueue: self.create_queue,
             cmd.CreateChannelAccount: self.create_account,
             cmd.SetResponsePolicy: self.set_policy,
+            cmd.SetRoutingProfile: self.set_routing_profile,
+            cmd.SetQueueRouting: self.set_queue_routing,
         }
 
     def create_agent(self, c: cmd.CreateAgent) -> Result:
@@ -198,3 +207,76 @@ class AdminHandlers:
             actor = f"agent:{c.actor_id}" if c.actor_id else "system:admin"
             uow.record(ResponsePolicySet(occurred_at=self._clock(), actor=actor, account_id=account.id, rules=c.rules))
             return account, uow.commit()
+
+    def set_routing_profile(self, c: cmd.SetRoutingProfile) -> Result:
+        proficiency: dict[str, int] = {}
+        for skill, level in c.proficiency:
+            name = skill.strip().lower()
+            if not SKILL.fullmatch(name):
+                raise InvalidInput(f"skill {skill!r}: 1-64 letters, digits, '-' or '_'")
+            if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 10:
+                raise InvalidInput(f"skill {name}: proficiency is a whole number from 1 to 10, not {level!r}")
+            proficiency[name] = level
+        languages = tuple(dict.fromkeys(code.strip().lower() for code in c.languages if code.strip()))
+        for code in languages:
+            if not LANGUAGE.fullmatch(code):
+                raise InvalidInput(f"language {code!r} is not an ISO 639-1 code such as en or es")
+        teams = tuple(dict.fromkeys(team.strip().lower() for team in c.teams if team.strip()))
+        if not 0 <= c.seniority <= 100:
+            raise InvalidInput("seniority is a whole number from 0 to 100")
+        if not 1 <= c.units <= 1000:
+            raise InvalidInput("units (weighted capacity) is a whole number from 1 to 1000")
+        capacity = dict(c.capacity)
+        unknown = sorted(set(capacity) - set(ChannelKind._value2member_map_) - {"default"})
+        if unknown:
+            raise InvalidInput(f"capacity: unknown channel {unknown[0]!r}")
+        if any(not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= 100 for n in capacity.values()):
+            raise InvalidInput("capacity per channel is a whole number from 0 to 100")
+        now = self._clock()
+        with self._uow() as uow:
+            agent = uow.agents.get(c.agent_id)
+            if agent.role is Role.INTEGRATION:
+                raise Forbidden("an integration account does no agent work")
+            agent.proficiency = proficiency
+            agent.skills = frozenset(proficiency)
+            agent.languages, agent.teams, agent.seniority = languages, teams, c.seniority
+            agent.attributes, agent.capacity, agent.units = dict(c.attributes), capacity, c.units
+            uow.agents.save(agent)
+            actor = f"agent:{c.actor_id}" if c.actor_id else "system:admin"
+            uow.record(AgentProfileChanged(occurred_at=now, actor=actor, agent_id=agent.id))
+            return agent, uow.commit()
+
+    def set_queue_routing(self, c: cmd.SetQueueRouting) -> Result:
+        target = (c.target or "").strip() or None
+        if target is not None:
+            try:
+                parse(target, AGENT_ATTRIBUTES)
+            except ExpressionError as error:
+                raise InvalidInput(f"target: {error}") from None
+        if c.first_response_target_seconds <= 0:
+            raise InvalidInput("first_response_target_seconds must be positive")
+        if c.next_response_target_seconds is not None and c.next_response_target_seconds <= 0:
+            raise InvalidInput("next_response_target_seconds must be positive")
+        hours = dict(c.business_hours)
+        BusinessHours.parse(hours or None)  # says what is wrong with it, and where
+        if c.selection not in Selection._value2member_map_:
+            raise InvalidInput(f"selection must be one of {', '.join(s.value for s in Selection)}")
+        with self._uow() as uow:
+            queue = uow.queues.get(c.queue_id)
+            queue.target = target
+            queue.first_response_target_seconds = c.first_response_target_seconds
+            queue.next_response_target_seconds = c.next_response_target_seconds
+            queue.business_hours = hours
+            queue.selection = c.selection
+            uow.queues.save(queue)
+            actor = f"agent:{c.actor_id}" if c.actor_id else "system:admin"
+            uow.record(
+                QueueRoutingChanged(
+                    occurred_at=self._clock(),
+                    actor=actor,
+                    queue_id=queue.id,
+                    target=queue.target_source(),
+                    first_response_target_seconds=queue.first_response_target_seconds,
+                )
+            )
+            return queue, uow.commit()

@@ -6,7 +6,6 @@ from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 from careline.conversations.model import Conversation, Message
-from careline.routing.policies import WaitingWork
 
 
 class ConversationRepository(Protocol):
@@ -14,10 +13,6 @@ class ConversationRepository(Protocol):
     def get(self, conversation_id: str) -> Conversation: ...
     def by_ids(self, ids: Iterable[str]) -> dict[str, Conversation]: ...
     def by_thread_keys(self, account_id: str, keys: Iterable[str]) -> dict[str, Conversation]: ...
-    def waiting(
-        self, channels: Iterable[str] | None = None, queue_ids: Iterable[str] | None = None, limit: int = 500
-    ) -> list[WaitingWork]: ...
-    def agent_loads(self) -> dict[str, dict[str, int]]: ...
 
 
 class MessageRepository(Protocol):

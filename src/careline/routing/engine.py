@@ -5,9 +5,11 @@ One in-memory, event-driven matcher, pure Python and deterministic given its inp
   admits, evaluated once when an agent's profile changes, never per decision.
 - **Lanes**: the waiting work of one pool on one channel, a heap ordered by the engine's `Ordering`. With
   `PRIORITY_SLA` the key is the SLA deadline brought forward by priority (a priority of 100 counts as one whole
-  target earlier), so among equals the work closest to breaching goes first, and the order never needs re-sorting.
+  target earlier), so among equals the work closest to breaching goes first, and the order never needs re-sorting
+  but once: a task whose SLA breaches while it waits moves behind all work that can still meet its target.
 - **Ready sets**: per channel, the available agents with room for one more conversation of it (per-channel limit
-  and weighted units, with offers and wrap-up holding their slot).
+  and weighted units, with offers and wrap-up holding their slot), also kept sorted by idle time, and counted per
+  pool; so "longest idle" and the number of candidates an explanation gives need no search.
 - It is *work-conserving*: after every call no waiting task has an eligible ready agent it has not rejected. So
   new work is matched against ``pool ∩ ready[channel]`` at once, and an agent who gains room takes the best head
   of the lanes of its pools.
@@ -18,11 +20,12 @@ Every call returns `Outcome` records; each offer carries the explanation of its 
 
 from __future__ import annotations
 
+import bisect
 import collections
 import heapq
 import itertools
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from careline.kernel.errors import Conflict, InvalidInput, NotFound
@@ -40,11 +43,16 @@ from careline.routing.model import (
     Task,
     Workflow,
 )
+from careline.routing.policies import explanation, ordering_key, why
 
 PoolKey = tuple[str, str]  # (queue id, the step's narrower target or "")
 LaneKey = tuple[PoolKey, str]  # (pool, channel)
 _PERSONAL = "@"  # the pool key prefix of the lane of work waiting for one agent (sticky routing)
 _RATE_WINDOW = 50  # offers remembered per lane to estimate its pace (estimated wait)
+# PRIORITY_SLA: what a breached task's key grows by, so that it waits behind all work that can still meet its
+# target (serving late work first no longer saves its target; it would only make more work late). Keys are
+# timestamps, so this is ~32 years: no deadline still to be met lies that far behind a breached one.
+_BREACHED = 1e9
 
 
 def _ts(at: datetime) -> float:
@@ -58,7 +66,18 @@ def _dt(ts: float) -> datetime:
 
 
 class _Pool:
-    __slots__ = ("key", "queue", "step_target", "members", "positions", "last_position", "counter", "lanes")
+    __slots__ = (
+        "key",
+        "queue",
+        "step_target",
+        "members",
+        "positions",
+        "last_position",
+        "top_position",
+        "counter",
+        "lanes",
+        "ready",
+    )
 
     def __init__(self, key: PoolKey, queue: QueueSpec, step_target: Step | None) -> None:
         self.key = key
@@ -67,8 +86,10 @@ class _Pool:
         self.members: set[str] = set()
         self.positions: dict[str, int] = {}  # round robin: the order agents joined the pool
         self.last_position = -1
+        self.top_position = 0  # the largest of `positions` (never removed, and each new one is the largest)
         self.counter = itertools.count(1)
         self.lanes: dict[str, list[tuple[float, int, str]]] = {}  # channel -> heap of (key, seq, task id)
+        self.ready: dict[str, int] = {}  # channel -> how many members are in its ready set (kept with them)
 
     def admits(self, attributes: Mapping[str, Any]) -> bool:
         if self.queue.manual:
@@ -84,7 +105,7 @@ class _Pool:
 
 
 class _Agent:
-    __slots__ = ("profile", "status", "load", "used", "idle_since", "held", "pools", "offers")
+    __slots__ = ("profile", "status", "load", "used", "idle_since", "held", "pools", "offers", "room")
 
     def __init__(self, profile: AgentProfile, status: Availability, idle_since: float) -> None:
         self.profile = profile
@@ -95,6 +116,7 @@ class _Agent:
         self.held: dict[str, str] = {}  # slot holder (task id, or "wrap:<n>") -> channel
         self.pools: set[PoolKey] = set()
         self.offers: set[str] = set()  # pending offer ids
+        self.room: tuple[str, ...] = ()  # the channels whose ready set holds this agent (kept with them)
 
 
 class RoutingEngine:
@@ -116,6 +138,8 @@ class RoutingEngine:
         counter = itertools.count(1)
         self._ids = ids or (lambda: f"offer-{next(counter)}")
         self._check_workflow()
+        self._routes = {route.name: route for route in workflow.routes}
+        self._lone_steps: dict[str, tuple[Step, ...]] = {}  # queue id -> the one step of work on no route
         self._pools: dict[PoolKey, _Pool] = {}
         for queue in self.queues.values():
             self._pool_for(queue.id, None)
@@ -123,13 +147,21 @@ class RoutingEngine:
             for step in route.steps:
                 self._pool_for(step.queue_id, step)
         self._agents: dict[str, _Agent] = {}
-        self._ready: dict[str, set[str]] = collections.defaultdict(set)
+        self._idle_key: dict[str, tuple[float, str]] = {}  # agent -> (idle since, id): the longest idle is the min
+        # Every channel known so far (the weighted ones, and any other a task arrived on) -> its ready set, and
+        # the same agents sorted by `_idle_key` (longest idle first), so that "longest idle" needs no search.
+        self._ready: dict[str, set[str]] = {}
+        self._by_idle: dict[str, list[tuple[float, str]]] = {}
+        self._cost: dict[str, int] = {}  # channel -> its units
+        for channel in self._units:
+            self._add_channel(channel)
         self._tasks: dict[str, Task] = {}
         self._lane_of: dict[str, tuple[LaneKey, int]] = {}  # waiting task -> its lane and heap entry seq
         self._personal: dict[str, list[tuple[float, int, str]]] = collections.defaultdict(list)
         self._offers: dict[str, Offer] = {}  # pending ones; answered offers are forgotten
         self._offer_of: dict[str, str] = {}  # task -> its pending offer
         self._answered: dict[str, str] = {}  # offer -> how it ended
+        self._overfilled: list[str] = []  # offers made past a limit (there must be none)
         self._timers: list[tuple[float, int, str, str, int]] = []  # (when, seq, kind, ref, stamp)
         self._seq = itertools.count()
         self._stamps: dict[str, int] = collections.defaultdict(int)  # invalidates a task's older timers
@@ -169,19 +201,25 @@ class RoutingEngine:
         existing = self._agents.get(profile.id)
         if existing is None:
             agent = self._agents[profile.id] = _Agent(profile, status, _ts(now))
+            self._idle_key[profile.id] = (agent.idle_since, profile.id)
         else:
             agent = existing
-            agent.profile = profile
-            agent.status = status
+            agent.profile = profile  # lower limits bind new offers only: held work is never taken back
         for pool in self._pools.values():
             if pool.admits(profile.attributes):
                 if profile.id not in pool.members:
                     pool.members.add(profile.id)
-                    pool.positions[profile.id] = next(pool.counter)
+                    pool.positions[profile.id] = pool.top_position = next(pool.counter)
+                    for channel in agent.room:
+                        pool.ready[channel] += 1
                 agent.pools.add(pool.key)
-            else:
+            elif profile.id in pool.members:
                 pool.members.discard(profile.id)
                 agent.pools.discard(pool.key)
+                for channel in agent.room:
+                    pool.ready[channel] -= 1
+        if existing is not None:
+            return self.set_status(profile.id, status, now)  # revokes offers when it leaves, fills when it is back
         self._refresh_ready(agent)
         return self._fill(agent, now)
 
@@ -189,7 +227,7 @@ class RoutingEngine:
         agent = self._agent(agent_id)
         outcomes: list[Outcome] = []
         if agent.status is not Availability.AVAILABLE and status is Availability.AVAILABLE:
-            agent.idle_since = _ts(now)
+            self._set_idle(agent, _ts(now))
         agent.status = status
         if status in (Availability.AWAY, Availability.OFFLINE):
             for offer_id in sorted(agent.offers):  # nobody is there to answer them
@@ -198,12 +236,14 @@ class RoutingEngine:
         return outcomes + self._fill(agent, now)
 
     def remove_agent(self, agent_id: str, now: datetime) -> list[Outcome]:
+        """Forget an agent; refused while it holds work (offers are revoked first by going offline)."""
         outcomes = self.set_status(agent_id, Availability.OFFLINE, now)
-        agent = self._agents.pop(agent_id)
+        if any(not holder.startswith("wrap:") for holder in self._agents[agent_id].held):
+            raise Conflict(f"agent {agent_id} still holds work: complete or transfer it first")
+        agent = self._agents.pop(agent_id)  # offline: in no ready set any more
+        del self._idle_key[agent_id]
         for key in agent.pools:
             self._pools[key].members.discard(agent_id)
-        for ready in self._ready.values():
-            ready.discard(agent_id)
         return outcomes
 
     def _agent(self, agent_id: str) -> _Agent:
@@ -221,15 +261,57 @@ class RoutingEngine:
         return agent.used + self.units_of(channel) <= agent.profile.units
 
     def _refresh_ready(self, agent: _Agent) -> None:
+        """Put the agent in (or out of) the ready set of every channel: `has_room`, unrolled (hot path)."""
         agent_id = agent.profile.id
-        for channel in self._channels():
-            if self.has_room(agent, channel):
-                self._ready[channel].add(agent_id)
+        available = agent.status is Availability.AVAILABLE
+        profile, load, used = agent.profile, agent.load, agent.used
+        room: list[str] = []
+        for channel, ready in self._ready.items():
+            if available:
+                limit = profile.limit(channel)
+                fits = (limit is None or load.get(channel, 0) < limit) and used + self._cost[channel] <= profile.units
             else:
-                self._ready[channel].discard(agent_id)
+                fits = False
+            if fits:
+                room.append(channel)
+                if agent_id not in ready:
+                    ready.add(agent_id)
+                    self._count_ready(agent, channel, 1)
+            elif agent_id in ready:
+                ready.discard(agent_id)
+                self._count_ready(agent, channel, -1)
+        agent.room = tuple(room)
 
-    def _channels(self) -> set[str]:
-        return set(self._units) | set(self._ready)
+    def _count_ready(self, agent: _Agent, channel: str, change: int) -> None:
+        """The agent joined (1) or left (-1) a channel's ready set: its idle order and its pools' counts follow."""
+        by_idle, key = self._by_idle[channel], self._idle_key[agent.profile.id]
+        if change > 0:
+            bisect.insort(by_idle, key)
+        else:
+            del by_idle[bisect.bisect_left(by_idle, key)]
+        pools = self._pools
+        for pool_key in agent.pools:
+            pools[pool_key].ready[channel] += change
+
+    def _add_channel(self, channel: str) -> None:
+        self._ready[channel] = set()
+        self._by_idle[channel] = []
+        self._cost[channel] = self.units_of(channel)
+        for pool in self._pools.values():
+            pool.ready[channel] = 0
+
+    def _channels(self) -> list[str]:
+        return list(self._ready)
+
+    def _set_idle(self, agent: _Agent, since: float) -> None:
+        agent_id = agent.profile.id
+        before, after = self._idle_key[agent_id], (since, agent_id)
+        for channel in agent.room:  # the ready sets it is in: its place in their idle order moves
+            by_idle = self._by_idle[channel]
+            del by_idle[bisect.bisect_left(by_idle, before)]
+            bisect.insort(by_idle, after)
+        agent.idle_since = since
+        self._idle_key[agent_id] = after
 
     def _hold(self, agent: _Agent, holder: str, channel: str) -> None:
         agent.held[holder] = channel
@@ -249,8 +331,8 @@ class RoutingEngine:
         current = self._tasks.get(task.id)
         if current is not None:
             raise Conflict(f"task {task.id} is already being routed ({current.state})")
-        if task.channel not in self._ready and task.channel not in self._units:
-            self._ready[task.channel] = set()
+        if task.channel not in self._ready:
+            self._add_channel(task.channel)
             for agent in self._agents.values():
                 self._refresh_ready(agent)
         self._tasks[task.id] = task
@@ -265,8 +347,9 @@ class RoutingEngine:
         )
         task.deadline = first_queue.hours.add_business_time(task.arrived_at, target)
         warn_at = first_queue.hours.add_business_time(task.arrived_at, target * self.workflow.sla_warning_fraction)
-        self._timer(warn_at, "warn", task.id)
-        self._timer(task.deadline, "breach", task.id)
+        self._stamps[task.id + ":sla"] = next(self._generation)  # an earlier life's SLA timers no longer apply
+        self._timer(_ts(warn_at), "warn", task.id)
+        self._timer(_ts(task.deadline), "breach", task.id)
         if task.preferred_agent_id is None and task.customer_id is not None:
             last = self._last_served.get(task.customer_id)
             if last and _ts(now) - last[1] <= self.workflow.sticky_window_seconds:
@@ -274,13 +357,17 @@ class RoutingEngine:
         return self._enter_step(task, 0, now)
 
     def _steps(self, task: Task) -> tuple[Step, ...]:
-        route = next((r for r in self.workflow.routes if r.name == task.route), None)
-        if route is None:
-            return (Step(queue_id=task.queue_id or self.workflow.default_queue_id),)
-        return route.steps
+        route = self._routes.get(task.route) if task.route is not None else None
+        if route is not None:
+            return route.steps
+        queue_id = task.queue_id or self.workflow.default_queue_id
+        steps = self._lone_steps.get(queue_id)
+        if steps is None:
+            steps = self._lone_steps[queue_id] = (Step(queue_id=queue_id),)
+        return steps
 
     def _route(self, task: Task) -> Route | None:
-        return next((r for r in self.workflow.routes if r.name == task.route), None)
+        return self._routes.get(task.route) if task.route is not None else None
 
     def _enter_step(self, task: Task, index: int, now: datetime) -> list[Outcome]:
         step = self._steps(task)[index]
@@ -290,7 +377,7 @@ class RoutingEngine:
         task.waiting_for_agent_until = None
         self._stamps[task.id] = next(self._generation)  # the timers of the previous step no longer apply
         if step.timeout_seconds is not None and index + 1 < len(self._steps(task)):
-            self._timer(_dt(_ts(now) + step.timeout_seconds), "step", task.id)
+            self._timer(_ts(now + timedelta(seconds=step.timeout_seconds)), "step", task.id)
         return self._place(task, now)
 
     def _pool_of(self, task: Task) -> _Pool:
@@ -299,15 +386,11 @@ class RoutingEngine:
 
     def _key(self, task: Task) -> float:
         step = self._steps(task)[task.step_index]
-        priority = task.priority + step.priority_boost
-        arrived = _ts(task.arrived_at)
-        if self.ordering is Ordering.FIFO:
-            return arrived
-        if self.ordering is Ordering.PRIORITY:
-            return -priority * 1e10 + arrived
         assert task.deadline is not None
-        horizon = _ts(task.deadline) - arrived
-        return _ts(task.deadline) - max(0.0, min(priority, 100.0)) / 100.0 * horizon
+        key = ordering_key(self.ordering, task.priority + step.priority_boost, task.arrived_at, task.deadline)
+        if task.breached and self.ordering is Ordering.PRIORITY_SLA:
+            key += _BREACHED
+        return key
 
     def _place(self, task: Task, now: datetime) -> list[Outcome]:
         """The task waits at its current step: offered at once when an agent can take it, else queued."""
@@ -330,36 +413,43 @@ class RoutingEngine:
                 seq = next(self._seq)
                 heapq.heappush(self._personal[preferred], (self._key(task), seq, task.id))
                 self._lane_of[task.id] = (((_PERSONAL, preferred), task.channel), seq)
-                self._timer(task.waiting_for_agent_until, "sticky", task.id)
+                self._timer(_ts(task.waiting_for_agent_until), "sticky", task.id)
                 return []
-        candidates = pool.members & self._ready[task.channel]
-        if task.rejected_by:
-            candidates -= task.rejected_by
+        candidates = pool.ready[task.channel]  # the eligible agents with room, less those who said no
+        if task.rejected_by and candidates:
+            ready = self._ready[task.channel]
+            candidates -= sum(1 for a in task.rejected_by if a in ready and a in pool.members)
         if candidates:
-            agent_id, reason = self._select(pool, candidates)
-            return self._offer(task, self._agents[agent_id], pool, now, reason, len(candidates))
+            agent_id, reason = self._select(pool, task, candidates)
+            return self._offer(task, self._agents[agent_id], pool, now, reason, candidates)
         seq = next(self._seq)
         heapq.heappush(pool.lanes.setdefault(task.channel, []), (self._key(task), seq, task.id))
         self._lane_of[task.id] = ((pool.key, task.channel), seq)
         return []
 
-    def _select(self, pool: _Pool, candidates: set[str]) -> tuple[str, str]:
-        agents = self._agents
+    def _select(self, pool: _Pool, task: Task, count: int) -> tuple[str, str]:
+        """Which of the `count` (> 0) eligible agents with room gets the offer, and the rule that chose it."""
+        agents, idle, rejected = self._agents, self._idle_key, task.rejected_by
         selection = pool.queue.selection
+        if selection is Selection.LONGEST_IDLE:
+            by_idle = self._by_idle[task.channel]
+            if count * 8 >= len(by_idle):  # the pool is a good share of those with room: one is near the top
+                members = pool.members
+                for _, agent_id in by_idle:
+                    if agent_id in members and agent_id not in rejected:
+                        return agent_id, "longest_idle"
+        candidates = pool.members & self._ready[task.channel]
+        if rejected:
+            candidates -= rejected
         if selection is Selection.ROUND_ROBIN:
-            span = max(pool.positions.values()) + 1
-            last = pool.last_position
-            chosen = min(candidates, key=lambda a: ((pool.positions[a] - last - 1) % span, a))
-            pool.last_position = pool.positions[chosen]
+            positions, span, last = pool.positions, pool.top_position + 1, pool.last_position
+            chosen = min(candidates, key=lambda a: ((positions[a] - last - 1) % span, a))
+            pool.last_position = positions[chosen]
             return chosen, "round_robin"
         if selection is Selection.LEAST_BUSY:
-            chosen = min(
-                candidates,
-                key=lambda a: (agents[a].used / agents[a].profile.units, agents[a].idle_since, a),
-            )
+            chosen = min(candidates, key=lambda a: (agents[a].used / agents[a].profile.units, idle[a]))
             return chosen, "least_busy"
-        chosen = min(candidates, key=lambda a: (agents[a].idle_since, a))
-        return chosen, "longest_idle"
+        return min(candidates, key=idle.__getitem__), "longest_idle"
 
     def _offer(
         self, task: Task, agent: _Agent, pool: _Pool, now: datetime, reason: str, candidates: int
@@ -373,60 +463,52 @@ class RoutingEngine:
             expires_at=_dt(at + self.workflow.offer_timeout_seconds),
             explanation=self._explain(task, agent, pool, reason, candidates, at),
         )
+        if not self.has_room(agent, task.channel):  # never: checked by violations() in the tests
+            self._overfilled.append(f"{agent.profile.id} was offered {task.id} without room on {task.channel}")
         self._offers[offer.id] = offer
         self._offer_of[task.id] = offer.id
         agent.offers.add(offer.id)
         task.state = "offered"
         task.agent_id = agent.profile.id
         self._lane_of.pop(task.id, None)
-        agent.idle_since = at  # "longest idle" counts from the last offer
+        self._set_idle(agent, at)  # "longest idle" counts from the last offer
         self._hold(agent, task.id, task.channel)
-        self._timer(offer.expires_at, "offer", offer.id)
+        self._timer(_ts(offer.expires_at), "offer", offer.id)
         self._pace[(pool.key, task.channel)].append(at)
         return [Outcome("offered", now, task.id, agent.profile.id, offer.id, task.queue_id, detail=offer.explanation)]
 
     def _explain(
         self, task: Task, agent: _Agent, pool: _Pool, reason: str, candidates: int, at: float
     ) -> dict[str, Any]:
-        route = self._route(task)
         steps = self._steps(task)
-        attributes = agent.profile.attributes
-        if reason == "next_in_line":
-            why = f"the agent gained room; this was the first waiting work of its queues ({self.ordering})"
-        elif reason == "sticky":
-            why = "sticky: the agent who served this customer last"
-        elif reason == "round_robin":
-            why = f"round robin: next in turn among {candidates} eligible agents with room"
-        elif reason == "least_busy":
-            share = agent.used / agent.profile.units
-            why = f"least busy: {share:.0%} of capacity in use, lowest of {candidates} eligible agents with room"
+        if reason == "least_busy":
+            detail = f"{agent.used / agent.profile.units:.0%}"
+        elif reason == "next_in_line":
+            detail = self.ordering.value
         else:
-            why = (
-                f"longest idle of {candidates} eligible agents with room (idle since {_dt(agent.idle_since):%H:%M:%S})"
-            )
-        return {
-            "route": route.name if route else "default",
-            "route_condition": route.condition.source if route else None,
-            "step": task.step_index + 1,
-            "steps": len(steps),
-            "queue_id": pool.queue.id,
-            "queue": pool.queue.name,
-            "target": pool.target_source(),
-            "agent_match": pool.queue.target.explain(attributes)
-            + (f"; {pool.step_target.explain(attributes)}" if pool.step_target else ""),
-            "selection": reason,
-            "reason": why,
-            "candidates": candidates,
-            "priority": task.priority,
-            "waited_seconds": round(at - _ts(task.arrived_at), 3),
-            "deadline": task.deadline.isoformat() if task.deadline else None,
-            "escalations": list(task.escalations),
-        }
+            detail = f"idle since {_dt(agent.idle_since).time().isoformat('seconds')}"  # HH:MM:SS
+        step = steps[task.step_index]
+        return explanation(
+            route=self._route(task),
+            steps=steps,
+            step_index=task.step_index,
+            queue=pool.queue,
+            step=step,
+            agent_attributes=agent.profile.attributes,
+            selection=reason,
+            reason=why(reason, candidates, detail),
+            candidates=candidates,
+            priority=task.priority,
+            waited_seconds=at - _ts(task.arrived_at),
+            deadline=task.deadline,
+            escalations=task.escalations,
+        )
 
     def _fill(self, agent: _Agent, now: datetime) -> list[Outcome]:
         """An agent with room takes the best waiting work of its pools, as long as it has room."""
         outcomes: list[Outcome] = []
         agent_id = agent.profile.id
+        pools = self._pools
         while agent.status is Availability.AVAILABLE:
             best: tuple[float, int, str] | None = None
             best_pool: _Pool | None = None
@@ -435,14 +517,16 @@ class RoutingEngine:
                 entry = self._head(personal, agent, (_PERSONAL, agent_id))
                 if entry is not None:
                     best, best_pool = entry, self._pool_of(self._tasks[entry[2]])
-            for key in agent.pools:
-                pool = self._pools[key]
-                for channel, lane in pool.lanes.items():
-                    if not lane or not self.has_room(agent, channel):
-                        continue
-                    entry = self._head(lane, agent, key)
-                    if entry is not None and (best is None or entry < best):
-                        best, best_pool = entry, pool
+            room = agent.room  # only the lanes of channels it has room on
+            if room:
+                for key in agent.pools:
+                    lanes = pools[key].lanes
+                    for channel in room:
+                        lane = lanes.get(channel)
+                        if lane:
+                            entry = self._head(lane, agent, key)
+                            if entry is not None and (best is None or entry < best):
+                                best, best_pool = entry, pools[key]
             if best is None or best_pool is None:
                 return outcomes
             task = self._tasks[best[2]]
@@ -452,26 +536,31 @@ class RoutingEngine:
 
     def _head(self, lane: list[tuple[float, int, str]], agent: _Agent, key: PoolKey) -> tuple[float, int, str] | None:
         """The best valid entry of a lane for this agent; stale entries at the top are dropped."""
+        personal = key[0] == _PERSONAL
+        lane_of, tasks = self._lane_of, self._tasks
         while lane:
             entry = lane[0]
-            placed = self._lane_of.get(entry[2])
+            placed = lane_of.get(entry[2])
             if placed is None or placed[1] != entry[1]:
                 heapq.heappop(lane)
                 continue
-            task = self._tasks[entry[2]]
-            if agent.profile.id not in task.rejected_by and (key[0] != _PERSONAL or self.has_room(agent, task.channel)):
+            if self._takes(agent, tasks[entry[2]], personal):
                 return entry
-            # Rare: the head was rejected by this agent: look further down for the best one it may take.
+            # Rare: the head is not for this agent (it said no): look further down for the best one it may take.
             valid = [
                 e
                 for e in lane
-                if (p := self._lane_of.get(e[2])) is not None
-                and p[1] == e[1]
-                and agent.profile.id not in self._tasks[e[2]].rejected_by
-                and (key[0] != _PERSONAL or self.has_room(agent, self._tasks[e[2]].channel))
+                if (p := lane_of.get(e[2])) is not None and p[1] == e[1] and self._takes(agent, tasks[e[2]], personal)
             ]
             return min(valid) if valid else None
         return None
+
+    def _takes(self, agent: _Agent, task: Task, personal: bool) -> bool:
+        """Whether the agent may be offered this waiting task it found at the head of a lane of its pools."""
+        if agent.profile.id in task.rejected_by:
+            return False
+        # Work waiting for this agent in particular: only while it still has room and may take it.
+        return not personal or (self.has_room(agent, task.channel) and agent.profile.id in self._pool_of(task).members)
 
     # -- answers to offers ---------------------------------------------------------------------------------
     def accept(self, offer_id: str, now: datetime) -> list[Outcome]:
@@ -592,7 +681,7 @@ class RoutingEngine:
             if wrap > 0 and task.id in agent.held:
                 holder = f"wrap:{next(self._wrap_counter)}"
                 agent.held[holder] = agent.held.pop(task.id)
-                self._timer(_dt(_ts(now) + wrap), "wrap", f"{agent.profile.id}|{holder}")
+                self._timer(_ts(now + timedelta(seconds=wrap)), "wrap", f"{agent.profile.id}|{holder}")
                 return []
             if task.id in agent.held:
                 self._release(agent, task.id)
@@ -619,10 +708,11 @@ class RoutingEngine:
             raise NotFound(f"task {task_id} is not known to the router") from None
 
     # -- time ----------------------------------------------------------------------------------------------
-    def _timer(self, when: datetime, kind: str, ref: str, stamp: int | None = None) -> None:
+    def _timer(self, when: float, kind: str, ref: str, stamp: int | None = None) -> None:
+        """Set a timer at the timestamp `when` (of a datetime: whole microseconds, as `advance` compares)."""
         if stamp is None:
             stamp = self._stamps[ref + ":sla"] if kind in ("warn", "breach") else self._stamps[ref]
-        heapq.heappush(self._timers, (_ts(when), next(self._seq), kind, ref, stamp))
+        heapq.heappush(self._timers, (when, next(self._seq), kind, ref, stamp))
 
     def next_timer(self) -> datetime | None:
         return _dt(self._timers[0][0]) if self._timers else None
@@ -660,7 +750,10 @@ class RoutingEngine:
                 task.warned = True
                 return [Outcome("sla_warning", at, task.id, task.agent_id, queue_id=task.queue_id, detail=deadline)]
             task.breached = True
-            return [Outcome("sla_breached", at, task.id, task.agent_id, queue_id=task.queue_id, detail=deadline)]
+            breached = Outcome("sla_breached", at, task.id, task.agent_id, queue_id=task.queue_id, detail=deadline)
+            if task.state == "waiting" and self.ordering is Ordering.PRIORITY_SLA:
+                self._reorder(task)  # now behind the work that can still meet its target (`_key`)
+            return [breached]
         if stamp != self._stamps[ref]:
             return []  # the task moved on since the timer was set
         if kind == "step":
@@ -674,6 +767,17 @@ class RoutingEngine:
             task.preferred_agent_id = None
             return self._place(task, at)
         return []
+
+    def _reorder(self, task: Task) -> None:
+        """Give a waiting task a new place in its lane after its key changed (the old entry goes stale)."""
+        placed = self._lane_of.get(task.id)
+        if placed is None:
+            return
+        (pool_key, channel), _ = placed
+        lane = self._personal[pool_key[1]] if pool_key[0] == _PERSONAL else self._pools[pool_key].lanes[channel]
+        seq = next(self._seq)
+        heapq.heappush(lane, (self._key(task), seq, task.id))
+        self._lane_of[task.id] = ((pool_key, channel), seq)
 
     # -- reading -------------------------------------------------------------------------------------------
     def task(self, task_id: str) -> Task:
@@ -738,7 +842,7 @@ class RoutingEngine:
 
     def violations(self) -> list[str]:
         """The engine's invariants, checked the slow way (tests and property tests call this)."""
-        problems: list[str] = []
+        problems: list[str] = list(self._overfilled)
         holders: dict[str, str] = {}
         for agent in self._agents.values():
             agent_id = agent.profile.id
@@ -752,15 +856,20 @@ class RoutingEngine:
             for channel in set(counts) | set(agent.load):
                 if counts[channel] != agent.load[channel]:
                     problems.append(f"{agent_id}: load {channel} {agent.load[channel]} != held {counts[channel]}")
-                limit = agent.profile.limit(channel)
-                if limit is not None and counts[channel] > limit:
-                    problems.append(f"{agent_id}: {counts[channel]} {channel} over its limit {limit}")
             used = sum(self.units_of(c) * n for c, n in counts.items())
-            if used != agent.used or used > agent.profile.units:
+            if used != agent.used:
                 problems.append(f"{agent_id}: units used {agent.used} (counted {used}) of {agent.profile.units}")
             for channel in self._channels():
                 if self.has_room(agent, channel) != (agent_id in self._ready[channel]):
                     problems.append(f"{agent_id}: ready set for {channel} is stale")
+            if set(agent.room) != {c for c, ready in self._ready.items() if agent_id in ready}:
+                problems.append(f"{agent_id}: the channels it has room on are stale")
+        for channel, ready in self._ready.items():
+            if self._by_idle[channel] != sorted(self._idle_key[a] for a in ready):
+                problems.append(f"the idle order of the ready agents of {channel} is stale")
+            for pool in self._pools.values():
+                if pool.ready[channel] != len(pool.members & ready):
+                    problems.append(f"pool {pool.key}: the count of its ready agents on {channel} is stale")
         for task in self._tasks.values():
             if task.state in ("offered", "assigned"):
                 if holders.get(task.id) != task.agent_id:

@@ -23,7 +23,7 @@ import dataclasses
 import json
 import operator
 import re
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from careline.kernel.errors import InvalidInput
@@ -346,12 +346,85 @@ def _walk(node: _Node) -> Iterator[_Node]:
         yield from _walk(child)
 
 
+# What `json.dumps(value, ensure_ascii=False, default=str)` builds on every call, built once.
+_JSON = json.JSONEncoder(ensure_ascii=False, default=str)
+_QUOTE: Callable[[str], str] = json.encoder.encode_basestring  # what _JSON writes a string with
+_SPECIAL_FLOATS = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+
+
+def _scalar(value: Any) -> str | None:
+    """The JSON text `_JSON` writes for a plain scalar, without its machinery (explanations run per decision);
+    None for anything else."""
+    kind = type(value)
+    if kind is str:
+        return _QUOTE(value)
+    if kind is int:
+        return int.__repr__(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if kind is float:
+        text = float.__repr__(value)
+        return _SPECIAL_FLOATS.get(text, text)
+    return None
+
+
+def _scalars(values: Iterable[Any]) -> list[str] | None:
+    texts = []
+    for value in values:
+        text = _scalar(value)
+        if text is None:
+            return None
+        texts.append(text)
+    return texts
+
+
+def _json(value: Any) -> str:
+    """JSON text the way `_JSON` writes it: scalars, and lists and str-keyed mappings of scalars (skills,
+    languages) the quick way; anything else (nested, odd keys, a value that contains itself) through `_JSON`."""
+    text = _scalar(value)
+    if text is not None:
+        return text
+    kind = type(value)
+    if kind is list or kind is tuple:
+        items = _scalars(value)
+        if items is not None:
+            return f"[{', '.join(items)}]"
+    elif kind is dict and all(type(key) is str for key in value):
+        values = _scalars(value.values())
+        if values is not None:
+            return "{" + ", ".join(f"{_QUOTE(key)}: {text}" for key, text in zip(value, values, strict=True)) + "}"
+    return _JSON.encode(value)
+
+
 def _render(value: Any) -> str:
     try:
-        text = json.dumps(value, ensure_ascii=False, default=str)
+        text = _json(value)
     except (TypeError, ValueError):  # keys json cannot write, or a value that contains itself
         text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+class _Step(NamedTuple):
+    """One node of an explanation, prepared at parse time: a group (``and``, ``or``, ``not``) of steps, or a
+    comparison (or bare value) with its compiled test, its source text and the names whose values it shows."""
+
+    kind: str  # and, or, not, test
+    parts: tuple[_Step, ...]
+    test: Test | None
+    text: str
+    names: tuple[tuple[str, Test], ...]  # (dotted name, its getter)
+    grouped: bool  # a `not` over an `and` or `or` group, shown in parentheses
+
+
+def _prepare(node: _Node, source: str) -> _Step:
+    if node.kind in ("and", "or", "not"):
+        parts = tuple(_prepare(child, source) for child in node.children)
+        grouped = node.kind == "not" and node.children[0].kind in ("and", "or")
+        return _Step(node.kind, parts, None, "", (), grouped)
+    names = tuple((".".join(n.value), _getter(n.value)) for n in _walk(node) if n.kind == "name")
+    return _Step("test", (), _compile(node), source[node.start : node.end], names, False)
 
 
 class Expression:
@@ -362,6 +435,7 @@ class Expression:
         self._root = root
         self._test = _compile(root)
         self._names = frozenset(node.value[0] for node in _walk(root) if node.kind == "name")
+        self._explained = _prepare(root, source)  # explain() runs per routing decision: nothing compiles then
 
     def __repr__(self) -> str:
         return f"Expression({self.source!r})"
@@ -376,27 +450,30 @@ class Expression:
 
     def explain(self, attributes: Mapping[str, Any]) -> str:
         """The verdict and the comparisons that decided it, with the values they saw: ``matched: a >= 7 (8)``."""
-        matched, reason = self._decide(self._root, attributes)
+        matched, reason = _decide(self._explained, attributes)
         return f"{'matched' if matched else 'not matched'}: {reason}"
 
-    def _decide(self, node: _Node, attributes: Mapping[str, Any]) -> tuple[bool, str]:
-        if node.kind in ("and", "or"):
-            deciding = node.kind == "or"  # the value that settles the whole group as soon as one part has it
-            reasons = []
-            for child in node.children:
-                value, reason = self._decide(child, attributes)
-                if value is deciding:
-                    return value, reason
-                reasons.append(reason)
-            return not deciding, f" {node.kind} ".join(reasons)
-        if node.kind == "not":
-            value, reason = self._decide(node.children[0], attributes)
-            return not value, f"not ({reason})" if node.children[0].kind in ("and", "or") else f"not {reason}"
-        names = [n for n in _walk(node) if n.kind == "name"]
-        seen = [(".".join(n.value), _render(_getter(n.value)(attributes))) for n in names]
-        shown = seen[0][1] if len(seen) == 1 else ", ".join(f"{name}={value}" for name, value in seen)
-        text = self.source[node.start : node.end]
-        return bool(_compile(node)(attributes)), f"{text} ({shown})" if seen else text
+
+def _decide(step: _Step, attributes: Mapping[str, Any]) -> tuple[bool, str]:
+    if step.kind in ("and", "or"):
+        deciding = step.kind == "or"  # the value that settles the whole group as soon as one part has it
+        reasons = []
+        for part in step.parts:
+            value, reason = _decide(part, attributes)
+            if value is deciding:
+                return value, reason
+            reasons.append(reason)
+        return not deciding, f" {step.kind} ".join(reasons)
+    if step.kind == "not":
+        value, reason = _decide(step.parts[0], attributes)
+        return not value, f"not ({reason})" if step.grouped else f"not {reason}"
+    assert step.test is not None
+    matched = bool(step.test(attributes))
+    if not step.names:
+        return matched, step.text
+    seen = [(name, _render(get(attributes))) for name, get in step.names]
+    shown = seen[0][1] if len(seen) == 1 else ", ".join(f"{name}={value}" for name, value in seen)
+    return matched, f"{step.text} ({shown})"
 
 
 def parse(source: str, names: Collection[str] | None = None) -> Expression:

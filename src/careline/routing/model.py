@@ -198,3 +198,47 @@ class Outcome:
     offer_id: str | None = None
     queue_id: str | None = None
     detail: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+JOB_KINDS = ("conversation", "agent", "sweep")
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    """A unit of routing work (routing/handlers.py): route a conversation, fill an agent, or sweep the timers.
+    Idempotent: running one twice does nothing the second time."""
+
+    kind: str  # conversation | agent | sweep
+    ref: str = ""  # the conversation or agent id; "" for a sweep
+
+    def __post_init__(self) -> None:
+        if self.kind not in JOB_KINDS:
+            raise ValueError(f"unknown job kind {self.kind!r}: expected one of {', '.join(JOB_KINDS)}")
+        if not isinstance(self.ref, str):
+            raise TypeError(f"a job's ref is a string, not {type(self.ref).__name__}")
+        if self.kind != "sweep" and not self.ref:
+            raise ValueError(f"a {self.kind} job needs the {self.kind}'s id as its ref")
+
+
+# -- the database-backed router's record of one conversation's routing (routing/handlers.py) --------------------
+@dataclasses.dataclass
+class Ticket:
+    """Where a conversation stands in routing: its route and step, its lane and place, its SLA clock."""
+
+    conversation_id: str
+    channel: str
+    waiting: bool  # unassigned and unresolved: routers may offer it
+    pool: str  # the lane's pool (routing/policies.py: pool_id)
+    sort_key: float
+    route: str | None
+    step: int
+    queue_id: str
+    step_started_at: datetime
+    step_due_at: datetime | None
+    arrived_at: datetime
+    deadline: datetime
+    sla_due_at: datetime | None
+    sla_state: str  # running | warned | breached | met
+    rejected_by: list[str] = dataclasses.field(default_factory=list)
+    escalations: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    version: int = 0

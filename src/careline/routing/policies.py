@@ -1,98 +1,109 @@
-"""Routing v0 as small pure policies: eligibility, ordering, selection (docs/ARCHITECTURE.md#routing)."""
+"""Small pure routing policies shared by the in-memory engine (routing/engine.py) and the database-backed router
+(routing/handlers.py): which route, which pool, which order, which agent, and how that is explained."""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterable, Sequence
+import hashlib
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-from careline.agents.model import Agent, AgentStatus, Queue
-
-
-@dataclasses.dataclass(frozen=True)
-class WaitingWork:
-    conversation_id: str
-    queue_id: str
-    channel: str
-    priority: float
-    waiting_since: datetime
-    version: int
+from careline.routing.model import Ordering, QueueSpec, Route, Step, Workflow
 
 
-@dataclasses.dataclass
-class AgentLoad:
-    agent: Agent
-    load: dict[str, int]  # channel -> conversations the agent holds now
-    idle_since: datetime
-
-    def has_room(self, channel: str) -> bool:
-        return self.load.get(channel, 0) < self.agent.capacity_for(channel)
+def choose_route(workflow: Workflow, attributes: Mapping[str, Any]) -> Route | None:
+    """The first route whose condition the task's attributes match; None: the default queue."""
+    return next((r for r in workflow.routes if r.condition.evaluate(attributes)), None)
 
 
-@dataclasses.dataclass(frozen=True)
-class Assignment:
-    conversation_id: str
-    agent_id: str
-    version: int
+def steps_of(workflow: Workflow, route_name: str | None, queue_id: str) -> tuple[Step, ...]:
+    """The steps of a named route; a task on no route (or a route since removed) waits in its queue."""
+    route = next((r for r in workflow.routes if r.name == route_name), None) if route_name else None
+    return route.steps if route else (Step(queue_id=queue_id),)
 
 
-def work_order(items: Iterable[WaitingWork]) -> list[WaitingWork]:
-    """Highest priority first, then the longest waiting."""
-    return sorted(items, key=lambda w: (-w.priority, w.waiting_since, w.conversation_id))
+def pool_id(queue_id: str, step: Step | None) -> str:
+    """The pool of agents a queue admits, narrowed by a step's target: a stable short id for storage."""
+    if step is None or step.target is None:
+        return queue_id
+    digest = hashlib.sha1(step.target.source.encode(), usedforsecurity=False).hexdigest()[:12]
+    return f"{queue_id}~{digest}"
 
 
-def is_eligible(candidate: AgentLoad, work: WaitingWork, queue: Queue) -> bool:
-    agent = candidate.agent
-    return (
-        agent.status is AgentStatus.ONLINE
-        and queue.required_skills <= agent.skills
-        and candidate.has_room(work.channel)
-    )
+def ordering_key(ordering: Ordering, priority: float, arrived: datetime, deadline: datetime) -> float:
+    """Smaller goes first. PRIORITY_SLA: the SLA deadline, brought forward by priority (100 counts as one whole
+    target earlier), so that among equals the work closest to breaching goes first, and no key changes with time."""
+    arrived_ts = arrived.timestamp()
+    if ordering is Ordering.FIFO:
+        return arrived_ts
+    if ordering is Ordering.PRIORITY:
+        return -priority * 1e10 + arrived_ts
+    deadline_ts = deadline.timestamp()
+    return deadline_ts - max(0.0, min(priority, 100.0)) / 100.0 * (deadline_ts - arrived_ts)
 
 
-def longest_idle(candidates: Sequence[AgentLoad]) -> AgentLoad | None:
-    """The agent idle the longest; among equals (offered work in the same pass) the least loaded."""
-    return min(candidates, key=lambda c: (c.idle_since, sum(c.load.values()), c.agent.id), default=None)
+def sla_target(queue: QueueSpec, next_response: bool) -> int:
+    if next_response and queue.next_response_seconds:
+        return queue.next_response_seconds
+    return queue.first_response_seconds
 
 
-def plan_assignments(
-    waiting: Iterable[WaitingWork], agents: Sequence[AgentLoad], queues: dict[str, Queue], now: datetime
-) -> list[Assignment]:
-    """Offer each waiting conversation, in work order, to the longest-idle eligible agent with room."""
-    plan: list[Assignment] = []
-    for work in work_order(waiting):
-        if not any(a.agent.status is AgentStatus.ONLINE for a in agents):
-            break
-        queue = queues.get(work.queue_id)
-        if queue is None:
-            continue
-        chosen = longest_idle([a for a in agents if is_eligible(a, work, queue)])
-        if chosen is None:
-            continue
-        chosen.load[work.channel] = chosen.load.get(work.channel, 0) + 1
-        chosen.idle_since = now
-        plan.append(Assignment(work.conversation_id, chosen.agent.id, work.version))
-    return plan
+def has_room(limit: int | None, held_on_channel: int, used_units: int, cost: int, units: int) -> bool:
+    """Capacity: under the channel's own limit, and the weighted units of one more fit in the agent's total."""
+    if limit is not None and held_on_channel >= limit:
+        return False
+    return used_units + cost <= units
 
 
-def reachable(
-    agents: Sequence[AgentLoad], queues: Iterable[Queue], channels: Iterable[str]
-) -> tuple[set[str], set[str]]:
-    """The channels and the queues some online agent has room and skills for: only that work is worth
-    reading, so that a backlog on full channels never hides work that could be offered now."""
-    open_channels = {
-        channel
-        for channel in channels
-        if any(a.agent.status is AgentStatus.ONLINE and a.has_room(channel) for a in agents)
+def why(selection: str, candidates: int, detail: str = "") -> str:
+    """The sentence an explanation gives for choosing this agent."""
+    if selection == "sticky":
+        return "sticky: the agent who served this customer last"
+    if selection == "next_in_line":
+        return f"the agent gained room; this was the first waiting work of its queues ({detail})"
+    if selection == "round_robin":
+        return f"round robin: next in turn among {candidates} eligible agents with room"
+    if selection == "least_busy":
+        return f"least busy ({detail} of capacity in use) of {candidates} eligible agents with room"
+    return f"longest idle of {candidates} eligible agents with room ({detail})"
+
+
+def explanation(
+    *,
+    route: Route | None,
+    steps: Sequence[Step],
+    step_index: int,
+    queue: QueueSpec,
+    step: Step,
+    agent_attributes: Mapping[str, Any],
+    selection: str,
+    reason: str,
+    candidates: int,
+    priority: float,
+    waited_seconds: float,
+    deadline: datetime | None,
+    escalations: Sequence[Mapping[str, Any]],
+) -> dict[str, Any]:
+    """Which route, step, queue and rule chose the agent, with the values the rule saw."""
+    target = queue.target.source
+    match = queue.target.explain(agent_attributes)
+    if step.target is not None:
+        target = f"({target}) and ({step.target.source})"
+        match += f"; {step.target.explain(agent_attributes)}"
+    return {
+        "route": route.name if route else "default",
+        "route_condition": route.condition.source if route else None,
+        "step": step_index + 1,
+        "steps": len(steps),
+        "queue_id": queue.id,
+        "queue": queue.name,
+        "target": target,
+        "agent_match": match,
+        "selection": selection,
+        "reason": reason,
+        "candidates": candidates,
+        "priority": priority,
+        "waited_seconds": round(waited_seconds, 3),
+        "deadline": deadline.isoformat() if deadline else None,
+        "escalations": [dict(e) for e in escalations],
     }
-    open_queues = {
-        queue.id
-        for queue in queues
-        if any(
-            a.agent.status is AgentStatus.ONLINE
-            and queue.required_skills <= a.agent.skills
-            and any(a.has_room(channel) for channel in open_channels)
-            for a in agents
-        )
-    }
-    return open_channels, open_queues

@@ -104,6 +104,21 @@ def test_longest_idle_agent_gets_the_work_and_an_offer_resets_idleness() -> None
     assert got == ["b", "a", "c", "b"]
 
 
+def test_longest_idle_breaks_ties_by_agent_id_in_wide_and_narrow_pools() -> None:
+    e = engine()
+    for n in range(20):  # many agents with room, two of them billers: billing is a narrow pool among them
+        e.add_agent(agent(f"g{n:02}"), AVAILABLE, T0)
+    e.add_agent(agent("bill-b", skills={"billing": 5}), AVAILABLE, T0)
+    e.add_agent(agent("bill-a", skills={"billing": 5}), AVAILABLE, T0)
+    (first,) = e.enqueue(task("invoice", category="Billing"), at(1))
+    assert (first.agent_id, first.detail["candidates"]) == ("bill-a", 2)  # idle as long as bill-b: the id decides
+    (second,) = e.enqueue(task("hello"), at(2))
+    assert (second.agent_id, second.detail["candidates"]) == ("bill-b", 22)  # bill-a's offer reset its idleness
+    rejected = e.reject(second.offer_id or "", at(3))
+    assert [(o.agent_id, o.detail["candidates"]) for o in rejected if o.kind == "offered"] == [("g00", 21)]
+    assert e.violations() == []
+
+
 def test_round_robin_and_least_busy_selection() -> None:
     rr = RoutingEngine([QueueSpec.of("general", "General", selection=Selection.ROUND_ROBIN)], Workflow((), "general"))
     for name in ("a", "b", "c"):
@@ -153,6 +168,33 @@ def test_fifo_ignores_priority() -> None:
     e.enqueue(task("old", priority=5, arrived=-60), T0)
     e.enqueue(task("urgent", priority=95), T0)
     assert offers(e.complete("busy", at(1))) == [("old", "solo")]
+
+
+@pytest.mark.parametrize("ordering", [Ordering.PRIORITY_SLA, Ordering.FIFO])
+def test_under_priority_sla_a_breached_task_waits_behind_work_that_can_still_meet_its_target(
+    ordering: Ordering,
+) -> None:
+    e = engine(ordering=ordering)
+    e.add_agent(agent("solo", capacity={"x": 1}), AVAILABLE, T0)
+    e.accept(e.enqueue(task("busy"), T0)[0].offer_id or "", T0)
+    e.enqueue(task("late", priority=90), T0)  # general: a 30-minute target, keyed 27 minutes early
+    assert [o.kind for o in e.advance(at(1800)) if o.task_id == "late"] == ["sla_warning", "sla_breached"]
+    e.enqueue(task("fresh", priority=10, arrived=1800), at(1800))
+    demoted = ordering is Ordering.PRIORITY_SLA
+    assert e.position("fresh", at(1801))["position"] == (1 if demoted else 2)
+    assert offers(e.complete("busy", at(1801))) == [("fresh" if demoted else "late", "solo")]
+    assert e.violations() == []
+
+
+def test_a_breached_task_keeps_its_order_among_other_breached_tasks() -> None:
+    e = engine()
+    e.add_agent(agent("solo", capacity={"x": 1}), AVAILABLE, T0)
+    e.accept(e.enqueue(task("busy"), T0)[0].offer_id or "", T0)
+    e.enqueue(task("low", priority=10), T0)
+    e.enqueue(task("high", priority=90, arrived=60), at(60))
+    e.advance(at(1900))  # both breached: the order among them is still the one of their keys
+    assert [e.position(t, at(1900))["position"] for t in ("high", "low")] == [1, 2]
+    assert offers(e.complete("busy", at(1901))) == [("high", "solo")]
 
 
 # -- escalation --------------------------------------------------------------------------------------------------

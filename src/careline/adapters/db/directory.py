@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from careline.adapters.db import rows
 from careline.adapters.db import tables as t
-from careline.agents.model import Agent, AgentStatus, Queue
+from careline.agents.model import Agent, Queue
 from careline.channels.model import ChannelAccount
 from careline.kernel.errors import NotFound
 
@@ -68,17 +68,6 @@ class AgentRepository:
     def all(self) -> list[Agent]:
         return [rows.agent_from_row(r) for r in self._db.execute(sa.select(t.agents).order_by(t.agents.c.name))]
 
-    def online_locked(self) -> list[Agent]:
-        """Online agents, row-locked until commit (in id order, so that two lockers cannot deadlock).
-
-        A routing pass checks capacity against loads it reads; holding its agents makes a second pass wait
-        and then read the first one's assignments. SQLite ignores FOR UPDATE: BEGIN IMMEDIATE already
-        serialises its writers.
-        """
-        a = t.agents.c
-        query = sa.select(t.agents).where(a.status == AgentStatus.ONLINE.value).order_by(a.id).with_for_update()
-        return [rows.agent_from_row(r) for r in self._db.execute(query)]
-
     def add(self, agent: Agent) -> None:
         self._db.execute(sa.insert(t.agents).values(**rows.agent_to_row(agent)))
 
@@ -120,3 +109,8 @@ class QueueRepository:
 
     def add(self, queue: Queue) -> None:
         self._db.execute(sa.insert(t.queues).values(**rows.queue_to_row(queue)))
+
+    def save(self, queue: Queue) -> None:
+        values = rows.queue_to_row(queue)
+        values.pop("id")
+        self._db.execute(sa.update(t.queues).where(t.queues.c.id == queue.id).values(**values))

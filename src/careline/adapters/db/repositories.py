@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -12,9 +11,8 @@ from careline.adapters.db import rows
 from careline.adapters.db import tables as t
 from careline.adapters.db.bulk import insert_rows
 from careline.contacts.model import Customer, Identity
-from careline.conversations.model import Conversation, Message, Status
+from careline.conversations.model import Conversation, Message
 from careline.kernel.errors import Conflict, NotFound
-from careline.routing.policies import WaitingWork
 
 CHUNK = 500  # bound the number of bind parameters in IN (...) lists (SQLite allows 32766)
 
@@ -73,43 +71,6 @@ class ConversationRepository:
             for row in self._db.execute(query):
                 found[row.thread_key] = self._track(row)
         return found
-
-    def waiting(
-        self, channels: Iterable[str] | None = None, queue_ids: Iterable[str] | None = None, limit: int = 500
-    ) -> list[WaitingWork]:
-        """Unassigned, unresolved conversations with the channel they came from, the most urgent first;
-        optionally only on these channels and in these queues."""
-        c = t.conversations.c
-        kind = t.channel_accounts.c.kind
-        query = (
-            sa.select(c.id, c.queue_id, c.priority, c.created_at, c.version, kind)
-            .join(t.channel_accounts, t.channel_accounts.c.id == c.channel_account_id)
-            .where(c.assignee_id.is_(None), c.status.in_([Status.NEW.value, Status.OPEN.value]))
-            .order_by(c.priority.desc(), c.created_at)
-            .limit(limit)
-        )
-        if channels is not None:
-            query = query.where(kind.in_(sorted(channels)))
-        if queue_ids is not None:
-            query = query.where(c.queue_id.in_(sorted(queue_ids)))
-        return [
-            WaitingWork(r.id, r.queue_id, r.kind, r.priority, r.created_at, r.version)
-            for r in self._db.execute(query)
-        ]
-
-    def agent_loads(self) -> dict[str, dict[str, int]]:
-        """Per agent and channel: the conversations the agent holds that are not resolved."""
-        c = t.conversations.c
-        query = (
-            sa.select(c.assignee_id, t.channel_accounts.c.kind, sa.func.count())
-            .join(t.channel_accounts, t.channel_accounts.c.id == c.channel_account_id)
-            .where(c.assignee_id.is_not(None), c.status != Status.RESOLVED.value)
-            .group_by(c.assignee_id, t.channel_accounts.c.kind)
-        )
-        loads: dict[str, dict[str, int]] = defaultdict(dict)
-        for agent_id, kind, count in self._db.execute(query):
-            loads[agent_id][kind] = count
-        return loads
 
     def flush(self) -> None:
         """Insert the new, and update the changed with an optimistic version check."""

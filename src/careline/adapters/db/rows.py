@@ -145,6 +145,12 @@ def agent_from_row(row: Any) -> Agent:
         status=AgentStatus(row.status),
         available_since=row.available_since,
         password_hash=row.password_hash,
+        proficiency=dict(row.proficiency or {}),
+        languages=tuple(row.languages or ()),
+        teams=tuple(row.teams or ()),
+        seniority=row.seniority,
+        attributes=dict(row.attributes or {}),
+        units=row.units,
     )
 
 
@@ -160,6 +166,12 @@ def agent_to_row(a: Agent) -> dict[str, Any]:
         "available_since": a.available_since,
         "password_hash": a.password_hash,
         "created_at": a.created_at,
+        "proficiency": a.proficiency,
+        "languages": list(a.languages),
+        "teams": list(a.teams),
+        "seniority": a.seniority,
+        "attributes": a.attributes,
+        "units": a.units,
     }
 
 
@@ -173,6 +185,10 @@ def queue_from_row(row: Any) -> Queue:
         rank=row.rank,
         is_default=row.is_default,
         is_triage=row.is_triage,
+        target=row.target,
+        next_response_target_seconds=row.next_response_target_seconds,
+        business_hours=dict(row.business_hours or {}),
+        selection=row.selection,
     )
 
 
@@ -186,4 +202,8 @@ def queue_to_row(q: Queue) -> dict[str, Any]:
         "rank": q.rank,
         "is_default": q.is_default,
         "is_triage": q.is_triage,
+        "target": q.target,
+        "next_response_target_seconds": q.next_response_target_seconds,
+        "business_hours": q.business_hours,
+        "selection": q.selection,
     }

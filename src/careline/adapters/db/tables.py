@@ -84,6 +84,10 @@ queues = sa.Table(
     sa.Column("rank", sa.Integer, nullable=False, default=100),
     sa.Column("is_default", sa.Boolean, nullable=False, default=False),
     sa.Column("is_triage", sa.Boolean, nullable=False, default=False),  # people decide where its work belongs
+    sa.Column("target", sa.Text),  # who may work it (routing/expressions.py); null: every required skill
+    sa.Column("next_response_target_seconds", sa.Integer),
+    sa.Column("business_hours", sa.JSON, nullable=False, default=dict),  # routing/calendar.py spec; {}: 24/7
+    sa.Column("selection", sa.String(16), nullable=False, default="longest_idle"),
     # At most one default queue, even when two are created at the same moment.
     sa.Index(
         "uq_queues_one_default",
@@ -107,6 +111,17 @@ agents = sa.Table(
     sa.Column("available_since", UTCDateTime),
     sa.Column("password_hash", sa.String(300)),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("proficiency", sa.JSON, nullable=False, default=dict),  # skill -> 1..10
+    sa.Column("languages", sa.JSON, nullable=False, default=list),
+    sa.Column("teams", sa.JSON, nullable=False, default=list),
+    sa.Column("seniority", sa.Integer, nullable=False, default=0),
+    sa.Column("attributes", sa.JSON, nullable=False, default=dict),
+    sa.Column("units", sa.Integer, nullable=False, default=100),
+    # What the agent holds now (offers, assigned work, wrap-up), recounted under the agent's row lock by every
+    # routing decision that touches it: a pre-filter for "who has room", never trusted on its own.
+    sa.Column("used_units", sa.Integer, nullable=False, default=0),
+    sa.Column("load", sa.JSON, nullable=False, default=dict),
+    sa.Column("last_offered_at", UTCDateTime),
 )
 
 api_tokens = sa.Table(
@@ -285,4 +300,124 @@ alert_subscriptions = sa.Table(
     sa.Column("target", sa.String(2000), nullable=False),
     sa.Column("min_severity", sa.String(16), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+
+# -- routing (docs/routing.md) --------------------------------------------------------------------------------
+routing_settings = sa.Table(
+    "routing_settings",
+    metadata,
+    sa.Column("id", sa.String(16), primary_key=True),  # "default": one document per deployment
+    sa.Column("spec", sa.JSON, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("updated_by", ID),
+)
+
+agent_pools = sa.Table(
+    "agent_pools",
+    metadata,
+    # A pool: the agents one queue's target (and a step's narrower target) admits, kept when agents, queues or
+    # the workflow change, so that "who may take this" is a join, not an expression per decision.
+    sa.Column("pool", sa.String(80), primary_key=True),
+    sa.Column("agent_id", ID, sa.ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+routing_tickets = sa.Table(
+    "routing_tickets",
+    metadata,
+    sa.Column("conversation_id", ID, sa.ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("waiting", sa.Boolean, nullable=False),  # unassigned and unresolved: routers may offer it
+    sa.Column("pool", sa.String(80), nullable=False),
+    sa.Column("sort_key", sa.Float, nullable=False),  # the engine's ordering: smaller goes first
+    sa.Column("route", sa.String(100)),
+    sa.Column("step", sa.Integer, nullable=False),
+    sa.Column("queue_id", ID, nullable=False),
+    sa.Column("step_started_at", UTCDateTime, nullable=False),
+    sa.Column("step_due_at", UTCDateTime),  # when the step times out and escalates
+    sa.Column("arrived_at", UTCDateTime, nullable=False),
+    sa.Column("deadline", UTCDateTime, nullable=False),
+    sa.Column("sla_due_at", UTCDateTime),  # the next SLA event: the warning, then the breach
+    sa.Column("sla_state", sa.String(16), nullable=False),  # running | warned | breached | met
+    sa.Column("rejected_by", sa.JSON, nullable=False, default=list),
+    sa.Column("escalations", sa.JSON, nullable=False, default=list),
+    sa.Column("version", sa.Integer, nullable=False, default=0),
+    sa.Index("ix_routing_tickets_lane", "waiting", "pool", "channel", "sort_key"),
+    sa.Index("ix_routing_tickets_step_due_at", "step_due_at"),
+    sa.Index("ix_routing_tickets_sla_due_at", "sla_due_at"),
+)
+
+offers = sa.Table(
+    "offers",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("conversation_id", ID, sa.ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("agent_id", ID, sa.ForeignKey("agents.id"), nullable=False),
+    sa.Column("queue_id", ID, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # pending | accepted | rejected | expired | revoked
+    sa.Column("offered_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("answered_at", UTCDateTime),
+    sa.Column("reason", sa.String(500)),
+    sa.Column("explanation", sa.JSON, nullable=False),
+    sa.Index("ix_offers_conversation_id", "conversation_id"),
+    sa.Index("ix_offers_status_expires_at", "status", "expires_at"),
+    sa.Index("ix_offers_agent_id_status", "agent_id", "status"),
+    # The database itself refuses a second pending offer of one conversation.
+    sa.Index(
+        "uq_offers_one_pending",
+        "conversation_id",
+        unique=True,
+        sqlite_where=sa.text("status = 'pending'"),
+        postgresql_where=sa.text("status = 'pending'"),
+    ),
+)
+
+wrap_ups = sa.Table(
+    "wrap_ups",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("agent_id", ID, sa.ForeignKey("agents.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("until", UTCDateTime, nullable=False, index=True),
+)
+
+# -- departments (docs/departments.md) ------------------------------------------------------------------------
+departments = sa.Table(
+    "departments",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("answer_target_seconds", sa.Integer, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+department_members = sa.Table(
+    "department_members",
+    metadata,
+    sa.Column("department_id", ID, sa.ForeignKey("departments.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("agent_id", ID, sa.ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+consultations = sa.Table(
+    "consultations",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column(
+        "conversation_id", ID, sa.ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("department_id", ID, sa.ForeignKey("departments.id"), nullable=False, index=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # consult | transfer
+    sa.Column("reason", sa.String(500), nullable=False),
+    sa.Column("question", sa.Text, nullable=False),
+    sa.Column("asked_by", ID, sa.ForeignKey("agents.id"), nullable=False),
+    sa.Column("owner_id", ID, nullable=False),  # the conversation's assignee when asked; it keeps the conversation
+    sa.Column("asked_at", UTCDateTime, nullable=False),
+    sa.Column("due_at", UTCDateTime, nullable=False, index=True),
+    sa.Column("answered_at", UTCDateTime),
+    sa.Column("answer", sa.Text),
+    sa.Column("answered_by", ID),
+    sa.Column("note_message_id", ID),  # no foreign key: the note's row is written at commit, after this one
+    sa.Column("overdue_at", UTCDateTime),
 )

@@ -14,16 +14,20 @@ from careline.adapters.db import tables as t
 from careline.adapters.db.alerts import AlertRepository
 from careline.adapters.db.bulk import insert_rows
 from careline.adapters.db.categories import CategoryRepository
+from careline.adapters.db.departments import DepartmentRepository
 from careline.adapters.db.directory import AccountRepository, AgentRepository, QueueRepository
 from careline.adapters.db.engine import WRITE_TRANSACTION
 from careline.adapters.db.listening import ListeningRepository
 from careline.adapters.db.repositories import ConversationRepository, CustomerRepository, MessageRepository
+from careline.adapters.db.routing import RoutingRepository
 from careline.adapters.db.writers import WriterQueue, writer_queue
 from careline.contacts.model import Customer
 from careline.conversations.model import Conversation
 from careline.kernel.clock import Clock
 from careline.kernel.errors import Conflict
 from careline.kernel.events import Event
+
+RETRYABLE = {"40P01", "40001"}  # deadlock_detected, serialization_failure
 
 
 class SqlUnitOfWork:
@@ -57,6 +61,8 @@ class SqlUnitOfWork:
         self.listening = ListeningRepository(self.connection)
         self.alerts = AlertRepository(self.connection)
         self.categories = CategoryRepository(self.connection)
+        self.routing = RoutingRepository(self.connection)
+        self.departments = DepartmentRepository(self.connection)
         self._pending = []
         self._outbox = []
         return self
@@ -73,6 +79,10 @@ class SqlUnitOfWork:
         if isinstance(exc, sa_exc.IntegrityError) and _unique_violation(exc):
             # A concurrent writer stored the same key first: the caller may retry and see its rows.
             raise Conflict(f"a concurrent write got there first: {exc.orig}") from exc
+        if isinstance(exc, sa_exc.OperationalError) and getattr(exc.orig, "sqlstate", None) in RETRYABLE:
+            # PostgreSQL gave up on this transaction in a lock cycle or a serialization race: nothing was
+            # written, and trying again from fresh state is safe.
+            raise Conflict(f"lost a race with a concurrent transaction: {exc.orig}") from exc
 
     def _end_turn(self) -> None:
         if self._writers is not None and self._has_turn:

@@ -19,13 +19,15 @@ from careline.entrypoints.api import (
     routes_auth,
     routes_conversations,
     routes_customers,
+    routes_departments,
     routes_messages,
     routes_reports,
+    routes_routing,
     routes_triage,
 )
 from careline.entrypoints.api.deps import CarelineDep
 from careline.entrypoints.api.schemas import describe_errors
-from careline.entrypoints.api.worker import DeliveryLoop
+from careline.entrypoints.api.worker import ConsultationSweep, DeliveryLoop, RoutingSweep
 from careline.kernel.errors import CarelineError, Conflict, Forbidden, InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,10 @@ def create_app(careline: Careline, *, deliver: bool = True) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         poll = careline.settings.delivery_poll_seconds
         loops = [DeliveryLoop(careline.delivery, poll), DeliveryLoop(careline.alert_sender, poll)] if deliver else []
+        if deliver:  # the router's timers: offers that expire, steps that time out, SLA warnings and breaches
+            loops.append(DeliveryLoop(RoutingSweep(careline), careline.settings.routing_sweep_seconds))
+            # departments' answer targets: consultations past due are marked overdue (docs/departments.md)
+            loops.append(DeliveryLoop(ConsultationSweep(careline), careline.settings.routing_sweep_seconds))
         for loop in loops:
             loop.start()
         try:
@@ -65,7 +71,7 @@ def create_app(careline: Careline, *, deliver: bool = True) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected_error)
     modules: tuple[ModuleType, ...] = (routes_auth, routes_messages, routes_conversations, routes_customers)
-    modules += (routes_admin, routes_reports, routes_triage)
+    modules += (routes_admin, routes_reports, routes_triage, routes_routing, routes_departments)
     for module in modules:
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])

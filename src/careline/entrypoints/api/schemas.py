@@ -87,7 +87,7 @@ class TokenPublic(BaseModel):
 
 
 class StatusUpdate(Input):
-    status: Literal["online", "away", "offline"]
+    status: Literal["online", "busy", "away", "offline"]
 
 
 class AgentCreate(Input):

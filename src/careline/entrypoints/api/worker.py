@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Protocol
+from typing import Any, Protocol
+
+from careline.departments.commands import MarkOverdueConsultations
 
 log = logging.getLogger(__name__)
 BATCH = 10  # deliveries per pass: bounds how long a shutdown waits for the pass in progress
@@ -43,3 +45,25 @@ class DeliveryLoop:
                 attempted = 0
             if attempted < BATCH:  # a full pass may have left more due work: then go again at once
                 self._stopping.wait(self._poll_seconds)
+
+
+class RoutingSweep:
+    """The router's timers as a loop's pass: what fell due is handled and its events published on the bus."""
+
+    def __init__(self, careline: Any) -> None:
+        self._careline = careline
+
+    def run_once(self, limit: int = 50) -> int:
+        self._careline.bus.publish(self._careline.router.sweep())
+        return 0  # then wait for the next poll: the sweep handles everything due in one pass
+
+
+class ConsultationSweep:
+    """Departments' timer as a loop's pass: consultations past their answer target are marked overdue, once."""
+
+    def __init__(self, careline: Any) -> None:
+        self._careline = careline
+
+    def run_once(self, limit: int = 50) -> int:
+        marked: int = self._careline.handle(MarkOverdueConsultations(limit=limit))
+        return marked  # a full pass (``limit`` marked) goes again at once
