@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from careline.kernel.errors import InvalidInput
+from careline.reporting.metrics import percentile
 from careline.routing.engine import RoutingEngine
 from careline.routing.expressions import parse
 from careline.routing.model import (
@@ -614,16 +615,6 @@ def _dt(ts: float) -> datetime:
 
 
 # -- metrics ------------------------------------------------------------------------------------------------------
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """Linear interpolation between closest ranks (type 7, as reports use)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100.0
-    low, high = math.floor(position), math.ceil(position)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
 def priority_band(priority: float, threshold: float) -> str:
     if priority >= threshold:
         return f"high (>= {threshold:g})"
