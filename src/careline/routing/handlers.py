@@ -685,8 +685,8 @@ class Router:
             events += self._retry(functools.partial(self._sla_tick, conversation_id))
         for wrap_id, agent_id in wraps:
             events += self._retry(functools.partial(self._end_wrap_up, wrap_id, agent_id))
-        with self._uow() as uow:
-            ready = uow.routing.agents_with_room(SWEEP_BATCH)
+        with self._uow() as uow:  # agents with room, when some work waits at all (an idle desk costs nothing)
+            ready = uow.routing.agents_with_room(SWEEP_BATCH) if uow.routing.anything_waiting() else []
         for agent_id in ready:
             events += self._retry(functools.partial(self.fill, agent_id))
         return events

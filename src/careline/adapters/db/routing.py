@@ -214,6 +214,10 @@ class RoutingRepository:
         )
         return list(self._db.execute(query).scalars())
 
+    def anything_waiting(self) -> bool:
+        query = sa.select(t.routing_tickets.c.conversation_id).where(t.routing_tickets.c.waiting.is_(True)).limit(1)
+        return self._db.execute(query).first() is not None
+
     def waiting_count(self, pool: str, channel: str, before_key: float) -> int:
         c = t.routing_tickets.c
         query = sa.select(sa.func.count()).where(
