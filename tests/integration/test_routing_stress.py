@@ -36,9 +36,9 @@ from careline.kernel.errors import CarelineError
 from careline.routing import commands as routing
 
 ROUTERS = 4
-AGENTS = 24
-POSTS = 480
-GUARD = 150.0
+AGENTS = 16
+POSTS = 240
+GUARD = 120.0
 
 
 @pytest.fixture

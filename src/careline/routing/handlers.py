@@ -202,8 +202,7 @@ class Router:
             if agent_ids is None:
                 uow.routing.bump_version(now)
             config = self.compiled(uow)
-            wanted = None if agent_ids is None else set(agent_ids)
-            agents = [a for a in uow.agents.all() if wanted is None or a.id in wanted]
+            agents = uow.agents.all() if agent_ids is None else [uow.agents.get(a) for a in sorted(set(agent_ids))]
             uow.routing.set_pools(
                 {a.id: ([] if a.role is Role.INTEGRATION else config.pools_of(profile_of(a))) for a in agents}
             )
