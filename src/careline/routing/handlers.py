@@ -71,10 +71,6 @@ class Compiled:
     def steps(self, ticket: Ticket) -> tuple[Step, ...]:
         return steps_of(self.workflow, ticket.route, ticket.queue_id)
 
-    def step(self, ticket: Ticket) -> Step:
-        steps = self.steps(ticket)
-        return steps[min(ticket.step, len(steps) - 1)]
-
     def pools_of(self, profile: AgentProfile) -> list[str]:
         return [
             pid

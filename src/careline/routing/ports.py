@@ -1,4 +1,4 @@
-"""What the router needs from storage (implemented in adapters/db/routing.py) and from the job transport."""
+"""What the router needs from storage (implemented in adapters/db/routing.py)."""
 
 from __future__ import annotations
 
@@ -54,9 +54,3 @@ class RoutingRepository(Protocol):
     def add_wrap_up(self, wrap_id: str, agent_id: str, channel: str, until: datetime) -> None: ...
     def due_wrap_ups(self, now: datetime, limit: int) -> list[tuple[str, str]]: ...
     def delete_wrap_up(self, wrap_id: str) -> bool: ...
-
-
-class RoutingJobs(Protocol):
-    """Where routing work goes after a commit: run inline (embedded) or on a Redis stream (several routers)."""
-
-    def publish(self, jobs: Iterable[Any]) -> None: ...
