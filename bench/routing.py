@@ -23,8 +23,8 @@ the engine is measured (no database, no bus):
 Wall-clock figures are what a caller waits; the CPU-time ones leave out the waits for a core that other
 processes on a shared machine cause, and are the ones to compare across runs there.
 
-The multi-process part (`--routers N --database-url URL`: N router processes sharing PostgreSQL) is not
-written yet; `measure_multi_router` is where it goes, and the run says "multi-router: not run".
+The multi-process part, N `careline router` processes sharing PostgreSQL and Redis, is bench/routing_routers.py;
+`--routers 1,2,4` runs it after the engine (with its defaults: 1,000 agents and 10,000 queued conversations).
 Timings are never asserted in tests; the benchmark is run by hand.
 """
 
@@ -123,8 +123,7 @@ class Options:
     immediate: int  # enqueues on the fresh engine with agents free
     seed: int
     profile: bool
-    routers: int  # the multi-process part: not written yet
-    database_url: str | None
+    routers: str | None  # "1,2,4": then bench/routing_routers.py runs those router processes on PostgreSQL
 
 
 # -- the workload ------------------------------------------------------------------------------------------------
@@ -357,15 +356,6 @@ def _target_met(complete: dict[str, Any], immediate: dict[str, Any]) -> bool:
     return met(complete) and met(immediate)
 
 
-def measure_multi_router(options: Options) -> dict[str, Any] | None:
-    """N router processes sharing one PostgreSQL database (`--routers N --database-url URL`): not written yet.
-
-    Where it goes: start N processes that each run `measure_single_process`-like rounds against a shared store
-    at `options.database_url`, and return their rows in the shape of `Timings.row()`, so that the table and the
-    JSON summary take them as they are. Until then the run says "multi-router: not run"."""
-    return None
-
-
 def machine() -> str:
     return (
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
@@ -411,7 +401,6 @@ def print_table(result: dict[str, Any], options: Options) -> None:
     )
     verdict = "met" if result["target_met"] else "NOT met"
     print(f"target (>= {TARGET_DECISIONS_PER_SECOND:,} decisions/s, p99 < {TARGET_P99_MS} ms): {verdict}")
-    print(result["multi_router"] if isinstance(result["multi_router"], str) else json.dumps(result["multi_router"]))
 
 
 def summary(result: dict[str, Any]) -> dict[str, Any]:
@@ -436,7 +425,6 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
         "decisions_per_s_loop": result["steady_state"]["decisions_per_s"],
         "decisions_per_cpu_s_loop": result["steady_state"]["decisions_per_cpu_s"],
         "target_met": result["target_met"],
-        "multi_router": result["multi_router"],
         "machine": result["machine"],
     }
 
@@ -449,8 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--immediate", type=int, default=2_000, help="enqueues with agents free (phase 4)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--profile", action="store_true", help="cProfile phases 3 and 4, top functions on stderr")
-    parser.add_argument("--routers", type=int, default=1, help="router processes (multi-router: not written yet)")
-    parser.add_argument("--database-url", help="the PostgreSQL database the routers share (multi-router)")
+    parser.add_argument("--routers", help="then router processes on PostgreSQL, e.g. 1,2,4 (bench/routing_routers.py)")
     parser.add_argument("--json", action="store_true", help="print only the one-line JSON summary")
     args = parser.parse_args(argv)
     options = Options(
@@ -461,7 +448,6 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         profile=args.profile,
         routers=args.routers,
-        database_url=args.database_url,
     )
     result = run(options)
     if not args.json:
@@ -469,17 +455,16 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(summary(result)))
     for name, text in result["profiles"].items():
         print(f"== cProfile: {name} (top functions by own time)\n{text}", file=sys.stderr)
+    if options.routers:
+        import routing_routers  # bench/ is on the path when this file runs as a script
+
+        return routing_routers.main(["--routers", options.routers] + (["--json"] if args.json else []))
     return 0
 
 
 def run(options: Options) -> dict[str, Any]:
     """Every part of the benchmark that the options ask for, as one result."""
     result = measure_single_process(options)
-    asked = options.routers > 1 or options.database_url is not None
-    multi = measure_multi_router(options) if asked else None
-    result["multi_router"] = (
-        multi if multi is not None else "multi-router: not run" + (" (not written yet)" if asked else "")
-    )
     result.update(
         date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         machine=machine(),

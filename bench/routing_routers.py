@@ -10,10 +10,11 @@ to at least 2.5x one router, with zero double assignments". A *decision* is one 
 2. Per run, a fresh copy of that template (CREATE DATABASE ... TEMPLATE: the same start for every run), a fresh
    stream: every agent goes online through `SetAgentStatus` on an app configured with Redis, which publishes the
    agents' "agent" jobs (to a staging stream); N routers start and wait on the run's stream; the staged jobs are
-   appended to it in one round trip (t0), and the routers fill the agents, one decision per transaction.
+   appended to it in one round trip (t0), and the routers fill the agents: one transaction per agent locks it
+   once and makes as many offers as its room takes.
 3. The run ends when the stream is drained and the number of pending offers has stopped growing. Decisions/s is
-   decisions / (last offer's `offered_at` - t0). Per-decision latency is the spacing of one agent's consecutive
-   offers (one fill makes them back to back, one transaction each). Meanwhile PostgreSQL's `pg_stat_activity` is
+   decisions / (last offer's `offered_at` - t0). Latency is each router's own measure of its jobs' run time (a
+   fill job: one agent, all its offers), which it prints when it stops. Meanwhile PostgreSQL's `pg_stat_activity` is
    sampled (what the routers' connections are doing or waiting for) and CPU time is read from /proc.
 4. Afterwards, recounted from `conversations`: no conversation with two pending offers, no pending offer to
    another agent than the conversation's assignee, no agent over capacity, and no agent left with room while
@@ -26,9 +27,10 @@ to at least 2.5x one router, with zero double assignments". A *decision* is one 
     python bench/routing_routers.py --template NAME        # (the full-size setup takes about 3.5 minutes)
     python bench/routing_routers.py --json                 # the one-line JSON summary only
 
-The routers sweep their timers every `--sweep-seconds` (2 s, the product default), and a sweep also fills every
-agent with room, so sweeps make decisions too and compete with the jobs for the same agents; the second table
-(pg_stat_activity) and the statements seen waiting for a lock show how much.
+One router at a time sweeps the timers, every `--sweep-seconds` (2 s, the product default): the holder of the
+sweep's lease. A sweep also fills agents with room (skipping those another router is filling), so it
+makes decisions too; the second table (pg_stat_activity) and the statements seen waiting for a lock show how
+much the routers get in each other's way.
 
 PostgreSQL comes from `--database-url` (an admin URL: throw-away databases are created next to it and dropped at
 the end; default CARELINE_BENCH_POSTGRES_URL or the local trust-auth server), Redis from `--redis-url`.
@@ -134,6 +136,7 @@ class Options:
     seed: int
     template: str | None = None  # an existing database made by an earlier run with --keep-template: no setup
     keep_template: bool = False
+    profile: str | None = None  # a folder: run each router under cProfile and keep its statistics there
 
 
 # -- databases ---------------------------------------------------------------------------------------------------
@@ -301,8 +304,12 @@ def start_routers(count: int, url: str, options: Options, home: Path, stream: st
     command = [sys.executable, "-m", "careline", "router", "--batch", str(options.batch)]
     processes = []
     for n in range(count):
+        argv = command
+        if options.profile:  # each router under cProfile, its statistics written when it stops
+            out = Path(options.profile) / f"router-{count}-{n}.prof"
+            argv = [sys.executable, "-m", "cProfile", "-o", str(out), *command[1:]]
         with (logs / f"router-{n}.log").open("wb") as log:  # the child keeps its own handle
-            processes.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT))  # noqa: S603
+            processes.append(subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT))  # noqa: S603
     return processes
 
 
@@ -483,8 +490,8 @@ def wait_until_done(
     return last
 
 
-def stop_routers(processes: list[Any], logs: Path) -> list[int]:
-    """SIGTERM each router we started; returns how many jobs each says it ran."""
+def stop_routers(processes: list[Any], logs: Path) -> list[dict[str, Any]]:
+    """SIGTERM each router we started; returns how many jobs each says it ran, and their time p50 and p99."""
     for process in processes:
         process.send_signal(signal.SIGTERM)
     for process in processes:
@@ -496,8 +503,14 @@ def stop_routers(processes: list[Any], logs: Path) -> list[int]:
     handled = []
     for n in range(len(processes)):
         text = (logs / f"router-{n}.log").read_text(errors="replace")
-        marker = text.rsplit("stopped after", 1)
-        handled.append(int(marker[1].split()[0]) if len(marker) == 2 else -1)
+        said = re.search(r"stopped after (\d+) jobs(?: \(job time p50 ([\d.]+) ms, p99 ([\d.]+) ms\))?", text)
+        handled.append(
+            {
+                "jobs": int(said.group(1)) if said else -1,
+                "p50": float(said.group(2)) if said and said.group(2) else None,
+                "p99": float(said.group(3)) if said and said.group(3) else None,
+            }
+        )
     return handled
 
 
@@ -555,7 +568,7 @@ def _percentile(values: list[float], share: float) -> float | None:
 
 
 def timings(engine: sa.Engine, t0: datetime) -> dict[str, Any]:
-    """Throughput from t0 to the last offer; latency from the spacing of each agent's consecutive offers."""
+    """Throughput from t0 to the last offer, and when each agent got its first offer."""
     o = t.offers.c
     with engine.connect() as db:
         offered = db.execute(sa.select(o.agent_id, o.offered_at).order_by(o.agent_id, o.offered_at)).all()
@@ -564,18 +577,12 @@ def timings(engine: sa.Engine, t0: datetime) -> dict[str, Any]:
     by_agent: dict[str, list[datetime]] = defaultdict(list)
     for agent_id, at in offered:
         by_agent[agent_id].append(at)
-    gaps = [
-        (b - a).total_seconds() * 1000 for times in by_agent.values() for a, b in zip(times, times[1:], strict=False)
-    ]
     firsts = [(times[0] - t0).total_seconds() for times in by_agent.values()]
     seconds = (max(at for _, at in offered) - t0).total_seconds()
     return {
         "decisions": len(offered),
         "seconds": round(seconds, 2),
         "decisions_per_s": round(len(offered) / seconds, 1) if seconds > 0 else None,
-        "decision_p50_ms": _percentile(gaps, 0.5),
-        "decision_p90_ms": _percentile(gaps, 0.9),
-        "decision_p99_ms": _percentile(gaps, 0.99),
         "first_offer_p50_s": _percentile(firsts, 0.5),
     }
 
@@ -611,8 +618,12 @@ def run_once(options: Options, template: str, routers: int, home: Path, facts: d
         if result["decisions"]:
             spent = result["router_cpu_s"] + result["postgres_cpu_s"]
             result["cpu_ms_per_decision"] = round(1000 * spent / result["decisions"], 1)
+        p50s = sorted(h["p50"] for h in handled if h["p50"] is not None)
+        p99s = [h["p99"] for h in handled if h["p99"] is not None]
         result.update(
-            jobs_per_router=handled,
+            job_p50_ms=p50s[len(p50s) // 2] if p50s else None,  # the median router's
+            job_p99_ms=max(p99s) if p99s else None,  # the worst router's
+            jobs_per_router=[h["jobs"] for h in handled],
             pg_activity=sampler.shares(),
             pg_samples=sampler.samples,
             lock_waits=dict(sampler.lock_waits.most_common(6)),
@@ -647,8 +658,8 @@ COLUMNS = (
     ("seconds", "seconds"),
     ("decisions_per_s", "decisions/s"),
     ("speedup", "speed-up vs 1"),
-    ("decision_p50_ms", "decision p50 ms"),
-    ("decision_p99_ms", "decision p99 ms"),
+    ("job_p50_ms", "fill job p50 ms"),
+    ("job_p99_ms", "fill job p99 ms"),
     ("double_assignments", "double assignments"),
     ("over_capacity", "over capacity"),
     ("agents_left_with_room_and_work", "left with room and work"),
@@ -771,6 +782,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--template", help="a database kept by an earlier --keep-template run: skips the setup")
     parser.add_argument("--keep-template", action="store_true", help="keep the set-up database (for --template)")
+    parser.add_argument("--profile", help="a folder: each router runs under cProfile, its statistics kept there")
     parser.add_argument("--json", action="store_true", help="print only the one-line JSON summary")
     args = parser.parse_args(argv)
     options = Options(
@@ -786,6 +798,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         template=args.template,
         keep_template=args.keep_template,
+        profile=args.profile,
     )
     if not options.database_url.startswith("postgresql"):
         parser.error("--database-url must be a PostgreSQL URL: the routers rely on its row locks")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from typing import Any
 
 import httpx
@@ -59,6 +60,9 @@ ROUTING_TRIGGERS = (
 )
 
 
+log = logging.getLogger(__name__)
+
+
 @dataclasses.dataclass
 class Careline:
     settings: Settings
@@ -88,6 +92,10 @@ class Careline:
         return self.bus.handle(command)
 
     def close(self) -> None:
+        try:
+            self.router.close()
+        except Exception:  # noqa: BLE001 - closing goes on; the sweep's lease then simply runs out
+            log.warning("could not hand the routing sweep over", exc_info=True)
         if self.jobs is not None:
             self.jobs.close()
         self.http.close()
@@ -126,7 +134,12 @@ def bootstrap(settings: Settings, clock: Clock = utcnow, http: httpx.Client | No
         for command_type, handler in handlers.commands().items():
             bus.register(command_type, handler)
     jobs = RedisStreamJobs(settings.redis_url, stream=settings.routing_stream) if settings.redis_url else None
-    router = Router(uow_factory, clock, publish=jobs.publish if jobs else None)
+    router = Router(
+        uow_factory,
+        clock,
+        publish=jobs.publish if jobs else None,
+        sweep_lease_seconds=max(10.0, 3 * settings.routing_sweep_seconds),
+    )
     for command_type, handler in router.commands().items():
         bus.register(command_type, handler)
     bus.subscribe(router.on_directory, *DIRECTORY_CHANGES)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import redis
 
-from careline.adapters.jobs import Job, JobsUnavailable, MemoryJobs, RedisStreamJobs
+from careline.adapters.jobs import Job, JobsUnavailable, RedisStreamJobs
 
 GROUP = "routers"
 OpenJobs = Callable[..., RedisStreamJobs]
@@ -72,53 +72,6 @@ def test_a_conversation_or_agent_job_needs_its_id() -> None:
     with pytest.raises(ValueError, match="needs the agent's id"):
         Job("agent", "")
     assert Job("sweep", "").ref == ""
-
-
-# --- the embedded queue
-
-
-def test_memory_jobs_skip_a_job_identical_to_one_still_pending() -> None:
-    jobs = MemoryJobs()
-    jobs.publish([Job("conversation", "c1"), Job("agent", "a1"), Job("conversation", "c1")])
-    jobs.publish([Job("agent", "a1"), Job("sweep", "")])
-    assert jobs.pending() == 3
-
-
-def test_memory_jobs_drain_in_order_including_what_handlers_publish() -> None:
-    jobs = MemoryJobs()
-    jobs.publish([Job("conversation", "c1"), Job("agent", "a1"), Job("sweep", "")])
-    seen: list[Job] = []
-
-    def handler(job: Job) -> None:
-        seen.append(job)
-        if job == Job("conversation", "c1") and len(seen) == 1:
-            jobs.publish([Job("conversation", "c1")])  # no longer pending: queued again, at the end
-
-    assert jobs.drain(handler, limit=2) == 2
-    assert jobs.pending() == 2
-    assert jobs.drain(handler) == 2
-    assert seen == [Job("conversation", "c1"), Job("agent", "a1"), Job("sweep", ""), Job("conversation", "c1")]
-    assert jobs.pending() == 0
-
-
-def test_memory_jobs_keep_a_failed_job_first_and_raise() -> None:
-    jobs = MemoryJobs()
-    first, failing, last = conversations(3)
-    jobs.publish([first, failing, last])
-    seen: list[Job] = []
-
-    def handler(job: Job) -> None:
-        if job == failing:
-            jobs.publish([failing])  # published again while it ran: still one copy once put back
-            raise RuntimeError("database said no")
-        seen.append(job)
-
-    with pytest.raises(RuntimeError, match="database said no"):
-        jobs.drain(handler)
-    assert seen == [first]
-    assert jobs.pending() == 2
-    assert jobs.drain(seen.append) == 2
-    assert seen == [first, failing, last]
 
 
 # --- Redis Streams

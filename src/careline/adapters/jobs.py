@@ -6,7 +6,8 @@ done), so delivery is *at least once*: a job can run twice, for instance when a 
 handler committed but before the acknowledgement, but it is never lost. Exactly once would need the
 acknowledgement inside the handler's database transaction, which a Redis stream cannot join.
 
-``MemoryJobs`` is the embedded default: one process, a FIFO list, no server.
+Without Redis (the embedded default) there is no transport: the process that commits the events runs their
+jobs itself, right after the commit (``Router.on_events``).
 
 ``RedisStreamJobs`` is one Redis stream read by one consumer group that every router process joins:
 
@@ -39,7 +40,6 @@ import socket
 import threading
 import time
 import urllib.parse
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -64,55 +64,6 @@ if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) == 0 then
 end
 return -1
 """
-
-
-class MemoryJobs:
-    """The jobs of one process, run in FIFO order; safe to publish from any thread."""
-
-    def __init__(self) -> None:
-        self._queue: deque[Job] = deque()
-        self._queued: set[Job] = set()
-        self._lock = threading.Lock()
-
-    def publish(self, jobs: Iterable[Job]) -> None:
-        """Append the jobs; one identical to a job still pending is already covered by it."""
-        with self._lock:
-            for job in jobs:
-                if job not in self._queued:
-                    self._queue.append(job)
-                    self._queued.add(job)
-
-    def drain(self, handler: Callable[[Job], None], limit: int | None = None) -> int:
-        """Run pending jobs (and those they publish) in order; returns how many ran.
-
-        A job whose handler raises is put back first and the exception propagates.
-        """
-        done = 0
-        while limit is None or done < limit:
-            with self._lock:
-                if not self._queue:
-                    break
-                job = self._queue.popleft()
-                self._queued.discard(job)
-            try:
-                handler(job)
-            except BaseException:
-                self._put_back(job)
-                raise
-            done += 1
-        return done
-
-    def pending(self) -> int:
-        """How many jobs wait to run."""
-        with self._lock:
-            return len(self._queue)
-
-    def _put_back(self, job: Job) -> None:
-        with self._lock:
-            if job in self._queued:  # the failed handler published it again: keep one, at the front
-                self._queue.remove(job)
-            self._queue.appendleft(job)
-            self._queued.add(job)
 
 
 class JobsUnavailable(ConnectionError):
@@ -203,7 +154,7 @@ class RedisStreamJobs:
     def drain(self, handler: Callable[[Job], None], limit: int | None = None) -> int:
         """Handle what is new or reclaimable now, without waiting; returns how many were handled.
 
-        Unlike ``MemoryJobs.drain``, a handler's exception is logged (its job stays pending), not raised.
+        A handler's exception is logged (its job stays pending, to be reclaimed and retried), not raised.
         """
         return self.consume(handler, block_ms=0, max_jobs=limit)
 

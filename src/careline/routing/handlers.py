@@ -55,6 +55,9 @@ log = logging.getLogger(__name__)
 ATTEMPTS = 5
 SWEEP_BATCH = 200
 LATE = 1e9  # added to the ordering key of work past its deadline (about 30 years of seconds)
+SWEEP_LEASE = "routing-sweep"
+DONE, AWAY = object(), object()  # what a fill transaction found besides work to offer
+FILL_BATCH = 10  # tickets one fill transaction reads (it offers as many as the agent has room for)
 CANDIDATES = 8  # agents locked per decision attempt (others stay free for concurrent routers)
 
 
@@ -111,10 +114,13 @@ class Router:
         uow_factory: Callable[[], UnitOfWork],
         clock: Clock,
         publish: Callable[[Iterable[Job]], None] | None = None,
+        sweep_lease_seconds: float = 10.0,
     ) -> None:
         self._uow = uow_factory
         self._clock = clock
         self._publish = publish
+        self._sweep_lease = timedelta(seconds=sweep_lease_seconds)  # a sweeper that stops is replaced after this
+        self._name = f"router-{new_id('rtr')}"  # this router, as a lease holder
         self._compiled: Compiled | None = None
         self._channels: dict[str, str] = {}  # channel account -> kind (never changes)
 
@@ -199,8 +205,9 @@ class Router:
                 uow.routing.bump_version(now)
             config = self.compiled(uow)
             agents = uow.agents.all() if agent_ids is None else [uow.agents.get(a) for a in sorted(set(agent_ids))]
+            takes_no_work = (Role.INTEGRATION,)
             uow.routing.set_pools(
-                {a.id: ([] if a.role is Role.INTEGRATION else config.pools_of(profile_of(a))) for a in agents}
+                {a.id: ([] if a.role in takes_no_work else config.pools_of(profile_of(a))) for a in agents}
             )
             uow.commit()
 
@@ -524,8 +531,7 @@ class Router:
                 "explanation": explained,
             }
         )
-        uow.routing.touch_offered(agent.id, now)
-        uow.routing.hold(agent.id, ticket.channel, config.settings.units.get(ticket.channel, 20))
+        uow.routing.hold(agent.id, ticket.channel, config.settings.units.get(ticket.channel, 20), now)
         uow.record(
             ev.OfferMade(
                 occurred_at=now,
@@ -541,44 +547,65 @@ class Router:
         )
 
     # -- fill one agent ----------------------------------------------------------------------------------------
-    def fill(self, agent_id: str) -> list[Event]:
-        """The agent may have room: offer it the first waiting work of its pools, one decision per transaction,
-        until it has no room or nothing waits that it may take."""
-        events: list[Event] = self._revoke_while_away(agent_id)
+    def fill(self, agent_id: str, *, skip_locked: bool = False) -> list[Event]:
+        """The agent may have room: offer it the first waiting work of its pools, as much as its room takes,
+        until it has no room or nothing waits that it may take. With `skip_locked` an agent another router is
+        busy with is left to it (the sweep's backstop fill)."""
+        events: list[Event] = []
         for _ in range(1000):
-            made = self._fill_once(agent_id)
-            if made is None:
+            made = self._fill_once(agent_id, skip_locked=skip_locked)
+            if made is AWAY:  # not at the desk: the offers it holds go back to waiting
+                return events + self._revoke_while_away(agent_id)
+            if not isinstance(made, list):
                 return events
             events += made
         return events
 
-    def _fill_once(self, agent_id: str) -> list[Event] | None:
+    def _fill_once(self, agent_id: str, *, skip_locked: bool = False) -> list[Event] | object:
+        """One transaction: the agent locked and recounted once, then offered the first waiting tickets of its
+        lanes while it has room (up to FILL_BATCH). The events, or DONE when nothing changed (no offer, no ticket
+        caught up), or AWAY when the agent is not online."""
         with self._uow() as uow:
             config = self.compiled(uow)
             now = self._clock()
-            agent = uow.routing.lock_agent(agent_id)
-            if agent is None or agent.status is not AgentStatus.ONLINE:
-                return None
+            agent = uow.routing.lock_agent(agent_id, skip_locked=skip_locked)
+            if agent is None:
+                return DONE
+            if agent.status is not AgentStatus.ONLINE:
+                return AWAY
             load, used = uow.routing.recount(agent_id, now, config.settings.units)
-            channels = [
-                channel
-                for channel, cost in config.settings.units.items()
-                if has_room(limit_of(agent, channel), load.get(channel, 0), used, cost, agent.units)
-            ]
-            pools = uow.routing.pools_of(agent_id)
-            for ticket in uow.routing.next_waiting(pools, channels, agent_id):
-                conversation = uow.conversations.get(ticket.conversation_id)
-                if conversation.assignee_id is not None or conversation.status not in (Status.NEW, Status.OPEN):
-                    ticket.waiting = False  # taken by a person since: the ticket catches up
-                    uow.routing.save_ticket(ticket)
+            units = config.settings.units
+
+            def room(channel: str) -> bool:
+                cost = units.get(channel, 20)
+                return has_room(limit_of(agent, channel), load.get(channel, 0), used, cost, agent.units)
+
+            def slots(channel: str) -> int:  # how many more of this channel fit
+                cost, limit = units.get(channel, 20), limit_of(agent, channel)
+                by_units = (agent.units - used) // cost if cost > 0 else FILL_BATCH
+                return max(0, min(by_units, FILL_BATCH if limit is None else limit - load.get(channel, 0)))
+
+            channels = [channel for channel in units if room(channel)]
+            pools = uow.routing.pools_of(agent_id) if channels else set()
+            wanted = min(FILL_BATCH, max((slots(channel) for channel in channels), default=0))
+            tickets = uow.routing.next_waiting(pools, channels, agent_id, wanted)
+            conversations = uow.conversations.by_ids([ticket.conversation_id for ticket in tickets])
+            changed = False
+            for ticket in tickets:  # lane order
+                if not room(ticket.channel):
                     continue
-                queue, step = config.pools.get(ticket.pool, (config.queues[ticket.queue_id], None))
+                conversation = conversations[ticket.conversation_id]
+                changed = True
                 ticket.waiting = False
                 uow.routing.save_ticket(ticket)
+                if conversation.assignee_id is not None or conversation.status not in (Status.NEW, Status.OPEN):
+                    continue  # taken by a person since: the ticket has caught up
+                queue, step = config.pools.get(ticket.pool, (config.queues[ticket.queue_id], None))
                 self._make_offer(uow, config, conversation, ticket, agent, queue, step, "next_in_line", 1, now)
-                return uow.commit()
-            uow.commit()
-            return None
+                load[ticket.channel] = load.get(ticket.channel, 0) + 1
+                used += units.get(ticket.channel, 20)
+            events = uow.commit()
+            return events if changed else DONE
 
     # -- answers to offers -------------------------------------------------------------------------------------
     def accept(self, offer_id: str, agent_id: str) -> tuple[dict[str, Any], list[Event]]:
@@ -662,6 +689,8 @@ class Router:
         """Everything due: waiting conversations routing lost track of (a lost job), expired offers, timed-out
         steps, SLA warnings and breaches, ended wrap-ups; then every agent with room is filled, so that nothing
         waits while someone could take it, whatever job was lost on the way."""
+        if not self._lease_sweep():
+            return []  # another process sweeps
         events: list[Event] = []
         with self._uow() as uow:  # reads only: it ends without a commit
             now = self._clock()
@@ -682,9 +711,27 @@ class Router:
             events += self._retry(functools.partial(self._end_wrap_up, wrap_id, agent_id))
         with self._uow() as uow:  # agents with room, when some work waits at all (an idle desk costs nothing)
             ready = uow.routing.agents_with_room(SWEEP_BATCH) if uow.routing.anything_waiting() else []
-        for agent_id in ready:
-            events += self._retry(functools.partial(self.fill, agent_id))
+        for agent_id in ready:  # an agent another router is filling right now is left to it
+            events += self._retry(functools.partial(self.fill, agent_id, skip_locked=True))
         return events
+
+    def _lease_sweep(self) -> bool:
+        """One process of many sweeps: the holder of the sweep's lease, renewed by each of its sweeps. One that
+        stops sweeping (it died, it hangs) loses the lease when it runs out, and the next to sweep takes it."""
+        try:
+            with self._uow() as uow:
+                now = self._clock()
+                held = uow.routing.take_lease(SWEEP_LEASE, self._name, now, now + self._sweep_lease)
+                uow.commit()
+                return held
+        except Conflict:
+            return False  # another router took it at the same moment
+
+    def close(self) -> None:
+        """Hand the sweep over at once (rather than when the lease runs out)."""
+        with self._uow() as uow:
+            uow.routing.end_lease(SWEEP_LEASE, self._name)
+            uow.commit()
 
     def _retry(self, step: Callable[[], list[Event]]) -> list[Event]:
         for _ in range(ATTEMPTS):
@@ -723,9 +770,11 @@ class Router:
 
     def _revoke_while_away(self, agent_id: str) -> list[Event]:
         """An agent who is not online answers no offer: theirs go back to waiting, one transaction each."""
-        with self._uow() as uow:
-            agent = uow.routing.lock_agent(agent_id)
-            if agent is None or agent.status is AgentStatus.ONLINE:
+        with self._uow() as uow:  # no lock: each revocation checks again under the offer's lock
+            try:
+                if uow.agents.get(agent_id).status is AgentStatus.ONLINE:
+                    return []
+            except NotFound:
                 return []
             pending = [o["id"] for o in uow.routing.offers_of_agent(agent_id, "pending")]
         events: list[Event] = []

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from careline.adapters.db import rows
 from careline.adapters.db import tables as t
@@ -37,6 +38,7 @@ class RoutingRepository:
         self._db = connection
         self._locks = connection.dialect.name == "postgresql"
         self._counted: dict[str, tuple[dict[str, int], int]] = {}  # agent -> load and units, recounted here
+        self._stored: dict[str, tuple[dict[str, int], int]] = {}  # agent -> its load columns as last read/written
 
     # -- settings and pools ----------------------------------------------------------------------------------
     def settings(self) -> tuple[dict[str, Any] | None, int]:
@@ -70,6 +72,25 @@ class RoutingRepository:
             values["updated_by"] = by
         self._db.execute(sa.update(s).where(s.c.id == SETTINGS_ID).values(**values))
         return int(current) + 1
+
+    def take_lease(self, name: str, holder: str, now: datetime, until: datetime) -> bool:
+        """Hold the chore `name` until `until` if nobody else holds it now (or renew this holder's lease)."""
+        le = t.leases.c
+        taken = self._db.execute(
+            sa.update(t.leases)
+            .where(le.name == name, sa.or_(le.holder == holder, le.expires_at <= now))
+            .values(holder=holder, expires_at=until)
+        ).rowcount
+        if taken:
+            return True
+        if self._db.execute(sa.select(le.name).where(le.name == name)).first() is not None:
+            return False  # another holder's lease runs
+        self._db.execute(sa.insert(t.leases).values(name=name, holder=holder, expires_at=until))
+        return True  # a concurrent first insert fails on the key: the unit of work turns that into Conflict
+
+    def end_lease(self, name: str, holder: str) -> None:
+        le = t.leases.c
+        self._db.execute(sa.delete(t.leases).where(le.name == name, le.holder == holder))
 
     def set_pools(self, memberships: Mapping[str, Iterable[str]]) -> None:
         """Replace the pools of these agents."""
@@ -161,20 +182,52 @@ class RoutingRepository:
     def next_waiting(
         self, pools: Iterable[str], channels: Iterable[str], exclude_agent: str, limit: int = 8
     ) -> list[Ticket]:
-        """The first waiting tickets of these lanes, locked (ones another router holds are skipped)."""
+        """The first waiting tickets of these lanes (a pool and a channel each), in lane order, locked (ones
+        another router holds are skipped). On PostgreSQL each lane is read from its index on its own (a LATERAL
+        join: the first `limit` of each lane, then the first `limit` of those), never the whole backlog sorted."""
         pools, channels = sorted(set(pools)), sorted(set(channels))
         if not pools or not channels:
             return []
         c = t.routing_tickets.c
-        query = (
-            sa.select(t.routing_tickets)
-            .where(c.waiting.is_(True), c.pool.in_(pools), c.channel.in_(channels))
-            .order_by(c.sort_key, c.conversation_id)
-            .limit(limit)
-        )
-        if self._locks:
-            query = query.with_for_update(skip_locked=True)
-        found = [_ticket(r) for r in self._db.execute(query)]
+        if not self._locks:  # SQLite: one writer at a time and a small backlog
+            query = (
+                sa.select(t.routing_tickets)
+                .where(c.waiting.is_(True), c.pool.in_(pools), c.channel.in_(channels))
+                .order_by(c.sort_key, c.conversation_id)
+                .limit(limit)
+            )
+            found = [_ticket(r) for r in self._db.execute(query)]
+        else:
+            pairs = [(pool, channel) for pool in pools for channel in channels]
+            lanes = (  # unnest(:pools, :channels): two array parameters, so the statement is compiled once
+                sa.func.unnest(
+                    sa.literal([p for p, _ in pairs], ARRAY(sa.String)),
+                    sa.literal([c for _, c in pairs], ARRAY(sa.String)),
+                )
+                .table_valued("pool", "channel")
+                .render_derived(name="lanes")
+            )
+            first = (
+                sa.select(t.routing_tickets)
+                .where(
+                    c.waiting.is_(True),
+                    c.pool == lanes.c.pool,
+                    c.channel == lanes.c.channel,
+                    sa.not_(sa.cast(c.rejected_by, JSONB).contains([exclude_agent])),
+                )
+                .order_by(c.sort_key)  # the lane's index order (a tie-break would sort the lane)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+                .lateral("lane")
+            )
+            query = (
+                sa.select(first)
+                .select_from(lanes)
+                .join(first, sa.true())
+                .order_by(first.c.sort_key, first.c.conversation_id)
+                .limit(limit)
+            )
+            found = [_ticket(r) for r in self._db.execute(query)]
         return [ticket for ticket in found if exclude_agent not in ticket.rejected_by]
 
     def untracked(self, limit: int) -> list[str]:
@@ -255,47 +308,58 @@ class RoutingRepository:
             query = query.order_by(a.available_since.asc().nulls_first(), a.id)
         if self._locks:
             query = query.with_for_update(of=t.agents, skip_locked=True)
-        return [rows.agent_from_row(r) for r in self._db.execute(query)]
+        found = list(self._db.execute(query))
+        self._stored.update({r.id: (dict(r.load or {}), r.used_units) for r in found})
+        return [rows.agent_from_row(r) for r in found]
 
-    def lock_agent(self, agent_id: str) -> Agent | None:
+    def lock_agent(self, agent_id: str, *, skip_locked: bool = False) -> Agent | None:
+        """The agent's row, locked for this transaction (None when it is missing, or held by another router
+        and `skip_locked`)."""
         query = sa.select(t.agents).where(t.agents.c.id == agent_id)
         if self._locks:
-            query = query.with_for_update()
+            query = query.with_for_update(skip_locked=skip_locked)
         row = self._db.execute(query).first()
-        return rows.agent_from_row(row) if row else None
+        if row is None:
+            return None
+        self._stored[agent_id] = (dict(row.load or {}), row.used_units)
+        return rows.agent_from_row(row)
 
     def recount(self, agent_id: str, now: datetime, units: Mapping[str, int]) -> tuple[dict[str, int], int]:
         """The agent's load counted from what it holds (unresolved conversations assigned to it, wrap-ups not
-        over), written back as the pre-filter columns. Call with the agent's row locked."""
-        c = t.conversations.c
+        over), written back as the pre-filter columns when they differ. Call with the agent's row locked."""
+        c, w = t.conversations.c, t.wrap_ups.c
         kind = t.channel_accounts.c.kind
-        query = (
-            sa.select(kind, sa.func.count())
+        held = (
+            sa.select(kind.label("channel"), sa.func.count().label("n"))
             .select_from(t.conversations)
             .join(t.channel_accounts, t.channel_accounts.c.id == c.channel_account_id)
             .where(c.assignee_id == agent_id, c.status != Status.RESOLVED.value)
             .group_by(kind)
         )
-        load: dict[str, int] = {channel: int(n) for channel, n in self._db.execute(query)}
-        w = t.wrap_ups.c
-        wraps = sa.select(w.channel, sa.func.count()).where(w.agent_id == agent_id, w.until > now).group_by(w.channel)
-        for channel, n in self._db.execute(wraps):
+        wrapping = (
+            sa.select(w.channel, sa.func.count()).where(w.agent_id == agent_id, w.until > now).group_by(w.channel)
+        )
+        load: dict[str, int] = {}
+        for channel, n in self._db.execute(sa.union_all(held, wrapping)):  # one round trip
             load[channel] = load.get(channel, 0) + int(n)
         used = sum(units.get(channel, 20) * n for channel, n in load.items())
-        self._db.execute(sa.update(t.agents).where(t.agents.c.id == agent_id).values(load=load, used_units=used))
+        if self._stored.get(agent_id) != (load, used):
+            self._db.execute(sa.update(t.agents).where(t.agents.c.id == agent_id).values(load=load, used_units=used))
+            self._stored[agent_id] = (dict(load), used)
         self._counted[agent_id] = (load, used)
         return dict(load), used
 
-    def hold(self, agent_id: str, channel: str, cost: int) -> None:
-        """One more conversation held by an agent counted (recounted) in this transaction: its new offer."""
+    def hold(self, agent_id: str, channel: str, cost: int, at: datetime) -> None:
+        """A new offer to an agent counted (recounted) in this transaction: one more conversation held, and the
+        agent was offered work at `at` (round robin and longest idle order by it)."""
         load, used = self._counted[agent_id]
         load = {**load, channel: load.get(channel, 0) + 1}
         self._counted[agent_id] = (load, used + cost)
-        self._db.execute(sa.update(t.agents).where(t.agents.c.id == agent_id).values(load=load, used_units=used + cost))
-
-    def touch_offered(self, agent_id: str, at: datetime) -> None:
+        self._stored[agent_id] = (dict(load), used + cost)
         self._db.execute(
-            sa.update(t.agents).where(t.agents.c.id == agent_id).values(last_offered_at=at, available_since=at)
+            sa.update(t.agents)
+            .where(t.agents.c.id == agent_id)
+            .values(load=load, used_units=used + cost, last_offered_at=at, available_since=at)
         )
 
     def agents_with_room(self, limit: int) -> list[str]:

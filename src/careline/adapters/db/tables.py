@@ -314,6 +314,14 @@ routing_settings = sa.Table(
     sa.Column("updated_by", ID),
 )
 
+leases = sa.Table(  # a chore one process of many does at a time (the routing sweep): who holds it, until when
+    "leases",
+    metadata,
+    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("holder", sa.String(80), nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+)
+
 agent_pools = sa.Table(
     "agent_pools",
     metadata,

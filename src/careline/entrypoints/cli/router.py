@@ -41,9 +41,12 @@ def router(
             signal.signal(signum, lambda *_: stop.set())
         last_work = [time.monotonic()]
         handled = [0]
+        took: list[float] = []  # milliseconds per job (a fill: all the offers its agent has room for)
 
         def handle(job: Any) -> None:
+            started = time.perf_counter()
             careline.bus.publish(careline.router.run(job))
+            took.append(1000 * (time.perf_counter() - started))
             handled[0] += 1
             last_work[0] = time.monotonic()
 
@@ -67,6 +70,17 @@ def router(
                 console.print(f"[yellow]{error}; trying again[/]")
                 stop.wait(2)
         sweeper.join(timeout=30)
-        console.print(f"router {jobs.consumer} stopped after {handled[0]} jobs")
+        console.print(f"router {jobs.consumer} stopped after {handled[0]} jobs{_timing(took)}")
     finally:
         careline.close()
+
+
+def _timing(took: list[float]) -> str:
+    if not took:
+        return ""
+    ordered = sorted(took)
+
+    def at(share: float) -> float:
+        return ordered[int(share * (len(ordered) - 1))]
+
+    return f" (job time p50 {at(0.5):.1f} ms, p99 {at(0.99):.1f} ms)"
