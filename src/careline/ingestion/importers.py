@@ -99,7 +99,7 @@ def parse_twcs(path: Path) -> ParsedFile:
             account=brand_of_thread[root[r["tweet_id"]]],
             platform_message_id=r["tweet_id"],
             author_id=r["author_id"],
-            text=r["text"],
+            text=html.unescape(r["text"]),  # X sends &amp; &lt; &gt; escaped
             created_at=r["created_at"],
             direction="inbound" if r["inbound"] else "outbound",
             visibility="public",
