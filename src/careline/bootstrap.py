@@ -23,6 +23,8 @@ from careline.agents.events import (
 )
 from careline.agents.handlers import AdminHandlers
 from careline.alerts.handlers import AlertHandlers
+from careline.approvals.handlers import ApprovalHandlers
+from careline.canned.handlers import CannedHandlers
 from careline.channels.adapters.api import ApiChannel
 from careline.channels.registry import ChannelRegistry
 from careline.config import Settings
@@ -129,6 +131,8 @@ def bootstrap(settings: Settings, clock: Clock = utcnow, http: httpx.Client | No
         TriageHandlers(uow_factory, clock),
         AlertHandlers(uow_factory, clock),
         DepartmentHandlers(uow_factory, clock),
+        ApprovalHandlers(uow_factory, clock),
+        CannedHandlers(uow_factory, clock),
     )
     for handlers in handler_groups:
         for command_type, handler in handlers.commands().items():

@@ -11,6 +11,8 @@ from typing import Any, Protocol, Self
 
 from careline.agents.ports import AgentRepository, QueueRepository
 from careline.alerts.ports import AlertRepository
+from careline.approvals.ports import ApprovalRepository
+from careline.canned.ports import CannedRepository
 from careline.channels.ports import AccountRepository
 from careline.contacts.ports import CustomerRepository
 from careline.conversations.ports import ConversationRepository, MessageRepository
@@ -43,6 +45,10 @@ class UnitOfWork(Protocol):
     def routing(self) -> RoutingRepository: ...
     @property
     def departments(self) -> DepartmentRepository: ...
+    @property
+    def approvals(self) -> ApprovalRepository: ...
+    @property
+    def canned(self) -> CannedRepository: ...
 
     def __enter__(self) -> Self: ...
 

@@ -34,10 +34,9 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 SKILL = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 LANGUAGE = re.compile(r"[a-z]{2,3}")
 # A log-in for an unknown email (or an account without a password) is checked against this hash, so that
-# it costs the same scrypt as a real one: the answer's timing must not tell which emails exist.
+# it costs the same Argon2 as a real one: the answer's timing must not tell which emails exist.
 UNKNOWN_ACCOUNT_HASH = (
-    "scrypt$000102030405060708090a0b0c0d0e0f$a86fd506f2cd299e44a243c36f9eeceb8e9ff77165f45bc70576512adb0518fe"
-    "85280a481816332aad3f30bf02cd090aa8d656b15807353ba3e98f19b63ce1a6"
+    "$argon2id$v=19$m=19456,t=2,p=1$IoQOrIvnS9uvqJq1r+uHLw$UiMGyjl9tht7p6uzXeHq/+cDAQKvVzQHZmJwMFXxht4"
 )
 
 
@@ -96,8 +95,8 @@ class AdminHandlers:
         with self._uow() as uow:
             agent = uow.agents.get(c.agent_id)
             previous = agent.status
-            if agent.role is Role.INTEGRATION:
-                raise Forbidden("an integration account does no agent work and cannot go online")
+            if agent.role in (Role.INTEGRATION, Role.SOCIAL):
+                raise Forbidden(f"a {agent.role.value} account takes no conversations and cannot go online")
             if previous.value == c.status:
                 return agent, []
             agent.status = AgentStatus(c.status)
@@ -119,9 +118,11 @@ class AdminHandlers:
         with self._uow() as uow:
             agent = uow.agents.by_email(c.email.strip())
             stored = agent.password_hash if agent is not None else None
-            matches = auth.verify_password(c.password, stored or UNKNOWN_ACCOUNT_HASH)  # one scrypt, always
+            matches = auth.verify_password(c.password, stored or UNKNOWN_ACCOUNT_HASH)  # one hash, always
             if agent is None or not stored or not matches:
                 raise Forbidden("wrong email or password")
+            if auth.needs_rehash(stored):  # an older hash: replaced now that the password is known
+                uow.agents.set_password_hash(agent.id, auth.hash_password(c.password))
             token = auth.new_token()
             uow.agents.add_token(auth.token_hash(token), agent.id, self._clock())
             uow.commit()
@@ -235,8 +236,8 @@ class AdminHandlers:
         now = self._clock()
         with self._uow() as uow:
             agent = uow.agents.get(c.agent_id)
-            if agent.role is Role.INTEGRATION:
-                raise Forbidden("an integration account does no agent work")
+            if agent.role in (Role.INTEGRATION, Role.SOCIAL):
+                raise Forbidden(f"a {agent.role.value} account takes no conversations: it has no routing profile")
             agent.proficiency = proficiency
             agent.skills = frozenset(proficiency)
             agent.languages, agent.teams, agent.seniority = languages, teams, c.seniority

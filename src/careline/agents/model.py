@@ -20,6 +20,7 @@ class Role(StrEnum):
     ADMIN = "admin"
     SUPERVISOR = "supervisor"
     AGENT = "agent"
+    SOCIAL = "social"  # the social/marketing team: reads conversations and approves public replies
     INTEGRATION = "integration"  # a channel connector or importer: posts messages, does no agent work
 
 
@@ -46,6 +47,7 @@ class Agent:
     seniority: int = 0
     attributes: dict[str, Any] = dataclasses.field(default_factory=dict)  # anything else targets may test
     units: int = TOTAL_UNITS
+    needs_approval: bool = False  # its public replies wait for an approver (docs/approvals.md)
 
     def capacity_for(self, channel: str) -> int:
         return self.capacity.get(channel, self.capacity.get("default", DEFAULT_CAPACITY))

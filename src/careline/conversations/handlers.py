@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from careline.agents.model import Agent, Role
+from careline.approvals.policy import hold_for_approval
 from careline.conversations import commands as cmd
-from careline.conversations.model import Conversation, Direction, Message, Visibility, private_thread
+from careline.conversations.model import Conversation, Direction, Message, Visibility, private_thread, reply_limit
 from careline.kernel.clock import Clock
 from careline.kernel.errors import InvalidInput
 from careline.kernel.events import Event
@@ -50,10 +51,17 @@ class ConversationHandlers:
             raise InvalidInput("visibility must be public or private")
         with self._uow() as uow:
             conversation, agent = _load_for_work(uow, c.conversation_id, c.agent_id)
+            channel = uow.accounts.get(conversation.channel_account_id).kind.value
+            limit = reply_limit(channel, c.visibility, MAX_REPLY)
+            if len(text) > limit:
+                raise InvalidInput(f"a {c.visibility} reply on {channel} is limited to {limit} characters")
             now = self._clock()
             if conversation.assignee_id is None:
                 conversation.accept(agent.id, at=now)  # answering an unassigned post takes it
             message = _outbound(conversation, agent, text, Visibility(c.visibility), now)
+            if hold_for_approval(uow, agent, message, now):  # waits for an approver, undelivered (docs/approvals.md)
+                uow.messages.add_many([message])
+                return message.id, uow.commit()
             message.delivery_status = "queued"
             conversation.send(message, actor=f"agent:{agent.id}")
             uow.messages.add_many([message])

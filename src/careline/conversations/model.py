@@ -29,6 +29,12 @@ def private_thread(customer_id: str) -> str:
 
 # Thread keys are namespaced so that a message id can never collide with a channel's thread key.
 THREAD_KEY_WIDTH = 220
+# The longest reply each network takes (public post or comment, private message); other channels: MAX_REPLY.
+REPLY_LIMITS: dict[str, dict[str, int]] = {
+    "x": {"public": 280, "private": 10_000},
+    "instagram": {"public": 2_200, "private": 1_000},
+    "facebook": {"public": 8_000, "private": 2_000},
+}
 
 
 class Status(StrEnum):
@@ -365,3 +371,8 @@ class Conversation:
                 private_conversation_id=private_conversation_id,
             )
         )
+
+
+def reply_limit(channel: str, visibility: str, default: int) -> int:
+    """How long a reply on this channel may be (the network refuses longer ones)."""
+    return REPLY_LIMITS.get(channel, {}).get(visibility, default)

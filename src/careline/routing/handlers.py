@@ -205,7 +205,7 @@ class Router:
                 uow.routing.bump_version(now)
             config = self.compiled(uow)
             agents = uow.agents.all() if agent_ids is None else [uow.agents.get(a) for a in sorted(set(agent_ids))]
-            takes_no_work = (Role.INTEGRATION,)
+            takes_no_work = (Role.INTEGRATION, Role.SOCIAL)
             uow.routing.set_pools(
                 {a.id: ([] if a.role in takes_no_work else config.pools_of(profile_of(a))) for a in agents}
             )

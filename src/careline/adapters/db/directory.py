@@ -76,6 +76,9 @@ class AgentRepository:
         values.pop("id")
         self._db.execute(sa.update(t.agents).where(t.agents.c.id == agent.id).values(**values))
 
+    def set_password_hash(self, agent_id: str, password_hash: str) -> None:
+        self._db.execute(sa.update(t.agents).where(t.agents.c.id == agent_id).values(password_hash=password_hash))
+
     def add_token(self, token_hash: str, agent_id: str, at: datetime) -> None:
         self._db.execute(sa.insert(t.api_tokens).values(token_hash=token_hash, agent_id=agent_id, created_at=at))
 

@@ -112,6 +112,11 @@ class MessageRepository:
             raise NotFound(f"message {message_id} does not exist")
         return rows.message_from_row(row)
 
+    def update_outbound(self, message: Message) -> None:
+        """Store a stored reply's text and delivery status (an approver's decision)."""
+        values = {"text": message.text, "delivery_status": message.delivery_status}
+        self._db.execute(sa.update(t.messages).where(t.messages.c.id == message.id).values(**values))
+
     def customer_texts(self, conversation_id: str) -> list[str]:
         m = t.messages.c
         query = (

@@ -151,6 +151,7 @@ def agent_from_row(row: Any) -> Agent:
         seniority=row.seniority,
         attributes=dict(row.attributes or {}),
         units=row.units,
+        needs_approval=row.needs_approval,
     )
 
 
@@ -172,6 +173,7 @@ def agent_to_row(a: Agent) -> dict[str, Any]:
         "seniority": a.seniority,
         "attributes": a.attributes,
         "units": a.units,
+        "needs_approval": a.needs_approval,
     }
 
 

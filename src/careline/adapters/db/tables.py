@@ -122,6 +122,7 @@ agents = sa.Table(
     sa.Column("used_units", sa.Integer, nullable=False, default=0),
     sa.Column("load", sa.JSON, nullable=False, default=dict),
     sa.Column("last_offered_at", UTCDateTime),
+    sa.Column("needs_approval", sa.Boolean, nullable=False, default=False),  # public replies wait for an approver
 )
 
 api_tokens = sa.Table(
@@ -178,7 +179,7 @@ messages = sa.Table(
     sa.Column("raw", sa.JSON),
     sa.Column("sentiment_label", sa.String(16)),
     sa.Column("sentiment_score", sa.Float),
-    sa.Column("delivery_status", sa.String(16)),
+    sa.Column("delivery_status", sa.String(24)),  # queued, delivered, failed, awaiting_approval, rejected
     sa.Column("language", sa.String(8)),
     sa.Column("pii", sa.JSON),
     sa.Column("masked_text", sa.Text),
@@ -428,4 +429,58 @@ consultations = sa.Table(
     sa.Column("answered_by", ID),
     sa.Column("note_message_id", ID),  # no foreign key: the note's row is written at commit, after this one
     sa.Column("overdue_at", UTCDateTime),
+)
+
+
+# -- collision detection (docs/web.md#collision-detection) ------------------------------------------------------
+conversation_presence = sa.Table(  # who has a conversation open right now: one heartbeat row per person
+    "conversation_presence",
+    metadata,
+    sa.Column("conversation_id", ID, sa.ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("agent_id", ID, sa.ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("state", sa.String(16), nullable=False),  # viewing | typing
+    sa.Column("seen_at", UTCDateTime, nullable=False),
+)
+
+
+# -- approval of public replies (docs/approvals.md) -----------------------------------------------------------
+reply_approvals = sa.Table(
+    "reply_approvals",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column(
+        "conversation_id", ID, sa.ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("message_id", ID, nullable=False, unique=True),  # no foreign key: the message is written at commit
+    sa.Column("requested_by", ID, sa.ForeignKey("agents.id"), nullable=False),
+    sa.Column("requested_at", UTCDateTime, nullable=False),
+    sa.Column("original_text", sa.Text, nullable=False),  # the agent's text, kept when an approver edits it
+    sa.Column("reasons", sa.JSON, nullable=False, default=list),  # "agent needs approval", "risky words: ..."
+    sa.Column("risky_words", sa.JSON, nullable=False, default=list),
+    sa.Column("status", sa.String(16), nullable=False),  # pending | approved | rejected
+    sa.Column("decided_by", ID),
+    sa.Column("decided_at", UTCDateTime),
+    sa.Column("final_text", sa.Text),  # the text sent
+    sa.Column("rejection_reason", sa.String(500)),
+    sa.Index("ix_reply_approvals_status_requested_at", "status", "requested_at"),
+)
+
+approval_settings = sa.Table(
+    "approval_settings",
+    metadata,
+    sa.Column("id", sa.String(16), primary_key=True),  # "default": one list per deployment
+    sa.Column("risky_words", sa.JSON, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("updated_by", ID),
+)
+
+# -- canned responses (docs/web.md) ---------------------------------------------------------------------------
+canned_responses = sa.Table(
+    "canned_responses",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("title", sa.String(100), nullable=False, unique=True),
+    sa.Column("text", sa.Text, nullable=False),  # with {customer_name}, {agent_name}, {order_id}, {brand}
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("created_by", ID),
 )

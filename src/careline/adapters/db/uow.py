@@ -12,7 +12,9 @@ from sqlalchemy.engine import Connection, Engine
 
 from careline.adapters.db import tables as t
 from careline.adapters.db.alerts import AlertRepository
+from careline.adapters.db.approvals import ApprovalRepository
 from careline.adapters.db.bulk import insert_rows
+from careline.adapters.db.canned import CannedRepository
 from careline.adapters.db.categories import CategoryRepository
 from careline.adapters.db.departments import DepartmentRepository
 from careline.adapters.db.directory import AccountRepository, AgentRepository, QueueRepository
@@ -63,6 +65,8 @@ class SqlUnitOfWork:
         self.categories = CategoryRepository(self.connection)
         self.routing = RoutingRepository(self.connection)
         self.departments = DepartmentRepository(self.connection)
+        self.approvals = ApprovalRepository(self.connection)
+        self.canned = CannedRepository(self.connection)
         self._pending = []
         self._outbox = []
         return self

@@ -11,11 +11,12 @@ from types import ModuleType
 import sqlalchemy as sa
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from careline.bootstrap import Careline
 from careline.entrypoints.api import (
     routes_admin,
+    routes_approvals,
     routes_auth,
     routes_conversations,
     routes_customers,
@@ -28,6 +29,7 @@ from careline.entrypoints.api import (
 from careline.entrypoints.api.deps import CarelineDep
 from careline.entrypoints.api.schemas import describe_errors
 from careline.entrypoints.api.worker import ConsultationSweep, DeliveryLoop, RoutingSweep
+from careline.entrypoints.web import site
 from careline.kernel.errors import CarelineError, Conflict, Forbidden, InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
@@ -72,9 +74,11 @@ def create_app(careline: Careline, *, deliver: bool = True) -> FastAPI:
     app.add_exception_handler(Exception, _unexpected_error)
     modules: tuple[ModuleType, ...] = (routes_auth, routes_messages, routes_conversations, routes_customers)
     modules += (routes_admin, routes_reports, routes_triage, routes_routing, routes_departments)
+    modules += (routes_approvals,)
     for module in modules:
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
+    site.install(app)  # the agent desktop (docs/web.md)
     return app
 
 
@@ -89,8 +93,10 @@ def healthz(careline: CarelineDep) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-def _domain_error(_request: Request, error: CarelineError) -> JSONResponse:
+def _domain_error(request: Request, error: CarelineError) -> Response:
     code = next((c for kind, c in ERROR_STATUS.items() if isinstance(error, kind)), status.HTTP_400_BAD_REQUEST)
+    if site.is_page(request):  # the desktop answers with a page
+        return site.error_page(request, code, str(error))
     return JSONResponse({"detail": str(error)}, status_code=code)
 
 

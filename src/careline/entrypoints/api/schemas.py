@@ -29,7 +29,7 @@ Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(no_nul)
 ChannelKind = Annotated[str, StringConstraints(max_length=16), AfterValidator(no_nul)]
 Label = Annotated[str, StringConstraints(max_length=100), AfterValidator(no_nul)]  # skills, tags, keywords
 Text = Annotated[str, AfterValidator(no_nul)]  # replies and notes: the command checks their length
-Password = Annotated[str, StringConstraints(max_length=1024)]  # never stored: only its scrypt hash is
+Password = Annotated[str, StringConstraints(max_length=1024)]  # never stored: only its Argon2id hash is
 
 # Integers within what the columns hold (PostgreSQL refuses what SQLite would store) and what makes sense.
 MAX_TARGET_SECONDS = 10**8  # about three years
@@ -94,7 +94,7 @@ class AgentCreate(Input):
     name: Name
     email: Email
     password: Password | None = None
-    role: Literal["admin", "supervisor", "agent", "integration"] = "agent"
+    role: Literal["admin", "supervisor", "agent", "social", "integration"] = "agent"
     skills: Annotated[list[Label], Field(max_length=100)] = []
     capacity: Annotated[dict[ChannelKind, Capacity], Field(max_length=100)] = {}  # channel kind (or default) -> n
 

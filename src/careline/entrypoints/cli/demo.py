@@ -96,7 +96,8 @@ def _announce(url: str, world: DemoWorld, settings: Settings) -> None:
     human = world.human
     console.print(f"[bold]Careline demo[/] serving {url}  (interactive API docs: {url}/docs)")
     console.print(f"database: {settings.effective_database_url}")
-    console.print(f"log in beside the simulated agents as [bold]{human.email}[/] / [bold]{human.password}[/]:")
+    console.print(f"agent desktop: open [bold]{url}/[/] in a browser and sign in beside the simulated agents as "
+                  f"[bold]{human.email}[/] / [bold]{human.password}[/]; or through the API:")
     console.print(
         f"  curl -s {url}/api/v1/auth/token -H 'content-type: application/json' "
         f"-d '{{\"email\": \"{human.email}\", \"password\": \"{human.password}\"}}'",

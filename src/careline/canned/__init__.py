@@ -1,0 +1,1 @@
+"""Canned responses: the team's saved answers, with variables filled in for each conversation (docs/web.md)."""

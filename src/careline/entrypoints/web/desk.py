@@ -1,0 +1,145 @@
+"""The agent's own tools beyond replying: presence (status and the capacity in use), take it private, tags,
+transfer to another queue, consult or transfer to a department (docs/web.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import JSONResponse, Response
+
+from careline.agents import commands as admin
+from careline.contacts.commands import MergeCustomers
+from careline.conversations import commands as cmd
+from careline.departments import commands as departments
+from careline.entrypoints.web import reads
+from careline.entrypoints.web.pages import back
+from careline.entrypoints.web.security import Desk, PageForbidden, Verified, careline_of
+from careline.kernel.errors import CarelineError
+
+router = APIRouter(include_in_schema=False)
+Field = Annotated[str, Form(max_length=10_000)]
+
+
+def _visible(request: Request, agent: Any, conversation_id: str) -> None:
+    if not reads.can_view(careline_of(request).engine, agent, conversation_id):
+        raise PageForbidden("this private conversation belongs to another team")
+
+
+def _run(request: Request, conversation_id: str, *commands: Any) -> tuple[list[Any], Response | None]:
+    """Run the commands in order; a refusal ends the page's action with its error line."""
+    results = []
+    for command in commands:
+        try:
+            results.append(careline_of(request).handle(command))
+        except CarelineError as error:
+            return results, back(f"/conversations/{conversation_id}?error={quote(str(error))}")
+    return results, None
+
+
+# -- presence ---------------------------------------------------------------------------------------------------
+@router.get("/me/presence")
+def my_presence(request: Request, agent: Desk) -> JSONResponse:
+    """My status and the capacity I use per channel (the header's presence menu)."""
+    return JSONResponse(reads.presence(careline_of(request).engine, agent.id))
+
+
+@router.post("/me/status")
+def set_status(
+    request: Request, agent: Desk, _checked: Verified, status: Annotated[str, Form(max_length=20)], next: Field = "/"
+) -> Response:  # noqa: A002 - the form field's name
+    careline_of(request).handle(admin.SetAgentStatus(agent_id=agent.id, status=status))
+    return back(next if next.startswith("/") and not next.startswith("//") else "/inbox")
+
+
+# -- conversation tools -----------------------------------------------------------------------------------------
+@router.post("/conversations/{conversation_id}/take-private")
+def take_private(
+    request: Request, agent: Desk, _checked: Verified, conversation_id: str, invite: Field, text: Field
+) -> Response:
+    """One click: a public reply inviting the customer to a private message, and that private conversation
+    opened and linked (the public thread points to it)."""
+    _visible(request, agent, conversation_id)
+    results, refused = _run(
+        request,
+        conversation_id,
+        cmd.SendReply(conversation_id=conversation_id, agent_id=agent.id, text=invite, visibility="public"),
+        cmd.TakePrivate(conversation_id=conversation_id, agent_id=agent.id, text=text),
+    )
+    if refused:
+        return refused
+    private = reads.linked_private(careline_of(request).engine, conversation_id)
+    return back(f"/conversations/{private or conversation_id}")
+
+
+@router.post("/conversations/{conversation_id}/tags")
+def tag(
+    request: Request, agent: Desk, _checked: Verified, conversation_id: str, add: Field = "", remove: Field = ""
+) -> Response:
+    _visible(request, agent, conversation_id)
+    command = cmd.TagConversation(
+        conversation_id=conversation_id,
+        agent_id=agent.id,
+        add=frozenset(t.strip().lower() for t in add.split(",") if t.strip()),
+        remove=frozenset(t.strip().lower() for t in remove.split(",") if t.strip()),
+    )
+    _, refused = _run(request, conversation_id, command)
+    return refused or back(f"/conversations/{conversation_id}")
+
+
+@router.post("/conversations/{conversation_id}/transfer")
+def transfer(
+    request: Request, agent: Desk, _checked: Verified, conversation_id: str, queue_id: Annotated[str, Form()]
+) -> Response:
+    _visible(request, agent, conversation_id)
+    command = cmd.TransferConversation(conversation_id=conversation_id, agent_id=agent.id, queue_id=queue_id)
+    _, refused = _run(request, conversation_id, command)
+    return refused or back(f"/conversations/{conversation_id}")
+
+
+@router.post("/conversations/{conversation_id}/consult")
+def consult(
+    request: Request,
+    agent: Desk,
+    _checked: Verified,
+    conversation_id: str,
+    department: Annotated[str, Form(max_length=100)],
+    kind: Annotated[str, Form(max_length=20)],
+    reason: Field,
+    question: Field = "",
+) -> Response:
+    """Ask a department (billing, legal, PR...) or hand it the question; the conversation keeps its owner."""
+    _visible(request, agent, conversation_id)
+    command = departments.RequestConsultation(
+        conversation_id=conversation_id,
+        agent_id=agent.id,
+        department=department,
+        kind=kind,
+        reason=reason,
+        question=question,
+    )
+    _, refused = _run(request, conversation_id, command)
+    return refused or back(f"/conversations/{conversation_id}")
+
+
+@router.post("/conversations/{conversation_id}/merge-customer")
+def merge_customer(
+    request: Request,
+    agent: Desk,
+    _checked: Verified,
+    conversation_id: str,
+    handle: Annotated[str, Form(max_length=320)],
+) -> Response:
+    """This conversation's customer is the same person as the one behind `handle` on another channel: merged,
+    their identities and conversations join this customer (one timeline)."""
+    _visible(request, agent, conversation_id)
+    engine = careline_of(request).engine
+    target = reads.conversation(engine, conversation_id)["customer_id"]
+    found = [c for c in reads.customers_by_handle(engine, handle) if c != target]
+    if target is None or len(found) != 1:
+        problem = "no other customer has that handle" if not found else "several customers have that handle"
+        return back(f"/conversations/{conversation_id}?error={quote(problem)}")
+    command = MergeCustomers(source_customer_id=found[0], target_customer_id=target, agent_id=agent.id)
+    _, refused = _run(request, conversation_id, command)
+    return refused or back(f"/conversations/{conversation_id}")
