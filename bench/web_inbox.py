@@ -57,13 +57,8 @@ def main() -> None:
             dataclasses.replace(m, created_at=now - timedelta(seconds=len(messages) - i), thread_key=None)
             for i, m in enumerate(messages)
         ]
-        for channel, account in sorted({(m.channel, m.account) for m in messages}):
-            with careline.uow(read_only=True) as uow:
-                known = uow.accounts.find(channel, account) is not None
-            if not known:
-                careline.handle(admin.CreateChannelAccount(kind=channel, name=account))
-        for start in range(0, len(messages), 200):
-            careline.handle(IngestMessages(items=tuple(messages[start : start + 200])))
+        for start in range(0, len(messages), 200):  # the sample's brand accounts are created on the way
+            careline.handle(IngestMessages(items=tuple(messages[start : start + 200]), create_accounts=True))
         careline.handle(admin.CreateAgent(name="Sam", email="sam@bench.example", password=PASSWORD, role="supervisor"))
         server = run_server_in_thread(careline, "127.0.0.1", 0)
         try:

@@ -55,13 +55,8 @@ def main() -> None:
             posts = prepare(parse(sample_path(), SAMPLE_FORMAT).messages, inbound_only=True)[: args.posts]
             spread = sorted(now - timedelta(minutes=rng.uniform(1, 11 * 60)) for _ in posts)
             retimed = [dataclasses.replace(m, created_at=at) for m, at in zip(posts, spread, strict=True)]
-            for channel, account in sorted({(m.channel, m.account) for m in retimed}):
-                with careline.uow(read_only=True) as uow:
-                    known = uow.accounts.find(channel, account) is not None
-                if not known:
-                    careline.handle(admin.CreateChannelAccount(kind=channel, name=account))
-            for start in range(0, len(retimed), 50):
-                careline.handle(IngestMessages(items=tuple(retimed[start : start + 50])))
+            for start in range(0, len(retimed), 50):  # the sample's brand accounts are created on the way
+                careline.handle(IngestMessages(items=tuple(retimed[start : start + 50]), create_accounts=True))
             with careline.uow(read_only=True) as uow:
                 human = uow.agents.by_email(world.human.email)
             assert human is not None

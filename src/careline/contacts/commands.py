@@ -21,3 +21,13 @@ class SetCustomerTier:
     customer_id: str
     tier: str
     agent_id: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class UpdateCustomerProfile:
+    """The team's notes and CRM fields of a customer (an empty value removes a field)."""
+
+    customer_id: str
+    agent_id: str
+    notes: str = ""
+    fields: tuple[tuple[str, str], ...] = ()

@@ -28,3 +28,12 @@ class CustomerTierChanged(Event):
     customer_id: str
     tier: str
     previous_tier: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CustomerProfileChanged(Event):
+    """The notes or CRM fields changed (the fields named; values stay out of the log)."""
+
+    name = "customer.profile_changed"
+    customer_id: str
+    fields: tuple[str, ...] = ()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from careline.contacts.commands import MergeCustomers, SetCustomerTier
+from careline.contacts.commands import MergeCustomers, SetCustomerTier, UpdateCustomerProfile
 from careline.kernel.clock import Clock
 from careline.kernel.errors import Conflict
 from careline.kernel.events import Event
@@ -20,7 +20,14 @@ class ContactHandlers:
         self._clock = clock
 
     def commands(self) -> dict[type, Callable[[Any], Result]]:
-        return {MergeCustomers: self.merge, SetCustomerTier: self.set_tier}
+        return {MergeCustomers: self.merge, SetCustomerTier: self.set_tier, UpdateCustomerProfile: self.set_profile}
+
+    def set_profile(self, c: UpdateCustomerProfile) -> Result:
+        with self._uow() as uow:
+            uow.agents.get(c.agent_id)
+            [customer] = uow.customers.locked(c.customer_id)
+            customer.update_profile(c.notes, dict(c.fields), at=self._clock(), actor=f"agent:{c.agent_id}")
+            return customer.id, uow.commit()
 
     def set_tier(self, c: SetCustomerTier) -> Result:
         with self._uow() as uow:

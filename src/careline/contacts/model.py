@@ -12,6 +12,8 @@ from careline.kernel.errors import Conflict, InvalidInput
 from careline.kernel.events import Event
 
 TIER = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+FIELD = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,39}")  # a CRM field's name: "plan", "account number"
+MAX_NOTES, MAX_FIELDS, MAX_VALUE = 5_000, 30, 200
 
 
 @dataclasses.dataclass
@@ -31,6 +33,8 @@ class Customer:
     created_at: datetime
     tier: str = "standard"
     merged_into_id: str | None = None
+    notes: str = ""  # what the team knows of this person, shown beside every conversation
+    fields: dict[str, str] = dataclasses.field(default_factory=dict)  # CRM fields: plan, account number...
     events: list[Event] = dataclasses.field(default_factory=list, repr=False, compare=False)
 
     def set_tier(self, tier: str, *, at: datetime, actor: str) -> None:
@@ -42,6 +46,30 @@ class Customer:
         previous, self.tier = self.tier, tier
         self.events.append(
             ev.CustomerTierChanged(occurred_at=at, actor=actor, customer_id=self.id, tier=tier, previous_tier=previous)
+        )
+
+    def update_profile(self, notes: str, fields: dict[str, str], *, at: datetime, actor: str) -> None:
+        """The team's notes and CRM fields (an empty value removes a field)."""
+        notes = notes.strip()
+        if len(notes) > MAX_NOTES:
+            raise InvalidInput(f"customer notes are limited to {MAX_NOTES} characters")
+        cleaned: dict[str, str] = {}
+        for name, value in fields.items():
+            name, value = name.strip(), value.strip()
+            if not FIELD.fullmatch(name):
+                raise InvalidInput(f"field name {name!r}: 1-40 letters, digits, spaces, '.', '_' or '-'")
+            if len(value) > MAX_VALUE:
+                raise InvalidInput(f"field {name!r} is limited to {MAX_VALUE} characters")
+            if value:
+                cleaned[name] = value
+        if len(cleaned) > MAX_FIELDS:
+            raise InvalidInput(f"a customer has at most {MAX_FIELDS} fields")
+        if (notes, cleaned) == (self.notes, self.fields):
+            return
+        changed = sorted(set(cleaned) ^ set(self.fields) | {k for k in cleaned if self.fields.get(k) != cleaned[k]})
+        self.notes, self.fields = notes, cleaned
+        self.events.append(
+            ev.CustomerProfileChanged(occurred_at=at, actor=actor, customer_id=self.id, fields=tuple(changed))
         )
 
     def merge_into(self, target: Customer, *, at: datetime, actor: str) -> None:

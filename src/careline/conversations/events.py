@@ -61,6 +61,15 @@ class NoteAdded(Event):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class AgentsMentioned(Event):
+    """An internal note @mentioned these people: it shows in their "Mentions" view until they open it."""
+
+    name = "note.mentioned"
+    message_id: str
+    agent_ids: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class ConversationAssigned(Event):
     name = "conversation.assigned"
     agent_id: str

@@ -9,7 +9,16 @@ from typing import Any
 from careline.agents.model import Agent, Role
 from careline.approvals.policy import hold_for_approval
 from careline.conversations import commands as cmd
-from careline.conversations.model import Conversation, Direction, Message, Visibility, private_thread, reply_limit
+from careline.conversations.events import AgentsMentioned
+from careline.conversations.model import (
+    Conversation,
+    Direction,
+    Message,
+    Visibility,
+    mentioned,
+    private_thread,
+    reply_limit,
+)
 from careline.kernel.clock import Clock
 from careline.kernel.errors import InvalidInput
 from careline.kernel.events import Event
@@ -17,6 +26,7 @@ from careline.kernel.ids import new_id
 from careline.unit_of_work import UnitOfWork
 
 MAX_REPLY = 10_000
+WORKING_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.AGENT, Role.SOCIAL)  # who a note may @mention
 
 Result = tuple[Any, list[Event]]
 
@@ -73,9 +83,23 @@ class ConversationHandlers:
         with self._uow() as uow:
             conversation = uow.conversations.get(c.conversation_id)
             agent = uow.agents.get(c.agent_id)
-            message = _outbound(conversation, agent, text, Visibility.NOTE, self._clock())
+            now = self._clock()
+            message = _outbound(conversation, agent, text, Visibility.NOTE, now)
             conversation.add_note(message, agent_id=agent.id)
             uow.messages.add_many([message])
+            people = [(a.id, a.name, a.email) for a in uow.agents.all() if a.role in WORKING_ROLES and a.id != agent.id]
+            named = mentioned(text, people)
+            if named:
+                uow.messages.add_mentions(message.id, conversation.id, named, now)
+                uow.record(
+                    AgentsMentioned(
+                        occurred_at=now,
+                        actor=f"agent:{agent.id}",
+                        conversation_id=conversation.id,
+                        message_id=message.id,
+                        agent_ids=tuple(named),
+                    )
+                )
             return message.id, uow.commit()
 
     def tag(self, c: cmd.TagConversation) -> Result:
@@ -120,7 +144,6 @@ class ConversationHandlers:
             conversation.reopen(at=self._clock(), actor=f"agent:{agent.id}")
             return conversation.id, uow.commit()
 
-
     def take_private(self, c: cmd.TakePrivate) -> Result:
         """The public thread links to one private conversation per customer and account, reused."""
         text = _text(c.text, "private message")
@@ -134,12 +157,19 @@ class ConversationHandlers:
             message = _outbound(public, agent, text, Visibility.PRIVATE, now)
             if private is None:
                 private = Conversation.start(
-                    id=new_id("cnv"), message=message, customer_id=public.customer_id, thread_key=thread_key,
-                    queue_id=public.queue_id, actor=f"agent:{agent.id}",
+                    id=new_id("cnv"),
+                    message=message,
+                    customer_id=public.customer_id,
+                    thread_key=thread_key,
+                    queue_id=public.queue_id,
+                    actor=f"agent:{agent.id}",
                 )
                 private.triage(
-                    queue_id=public.queue_id, priority=public.priority, rule="taken private",
-                    sentiment=(public.sentiment_label or "neutral", 0.0), at=now,
+                    queue_id=public.queue_id,
+                    priority=public.priority,
+                    rule="taken private",
+                    sentiment=(public.sentiment_label or "neutral", 0.0),
+                    at=now,
                 )
                 uow.conversations.add(private)
             else:

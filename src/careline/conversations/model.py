@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -376,3 +378,28 @@ class Conversation:
 def reply_limit(channel: str, visibility: str, default: int) -> int:
     """How long a reply on this channel may be (the network refuses longer ones)."""
     return REPLY_LIMITS.get(channel, {}).get(visibility, default)
+
+
+MENTION = re.compile(r"(?<![\w.@])@([A-Za-z0-9][A-Za-z0-9._-]{0,63})")
+
+
+def mentioned(text: str, people: Iterable[tuple[str, str, str]]) -> list[str]:
+    """The ids of the people an internal note @mentions. `people` are (id, name, email); "@ana" names the one
+    whose email starts "ana@", whose name without spaces is "ana" (any case), or, when only one has it, whose
+    first name is "Ana"."""
+    tokens = {token.casefold().rstrip("._-") for token in MENTION.findall(text)}
+    if not tokens:
+        return []
+    found: list[str] = []
+    first_names: dict[str, list[str]] = {}
+    listed = list(people)
+    for person_id, name, _email in listed:
+        first_names.setdefault(name.split()[0].casefold() if name.split() else "", []).append(person_id)
+    for person_id, name, email in listed:
+        keys = {email.split("@", 1)[0].casefold(), "".join(name.split()).casefold()}
+        first = name.split()[0].casefold() if name.split() else ""
+        if len(first_names.get(first, [])) == 1:
+            keys.add(first)
+        if tokens & keys:
+            found.append(person_id)
+    return found

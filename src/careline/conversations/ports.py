@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Protocol
 
 from careline.conversations.model import Conversation, Message
@@ -17,6 +18,7 @@ class ConversationRepository(Protocol):
 
 class MessageRepository(Protocol):
     def add_many(self, messages: list[Message]) -> None: ...
+    def add_mentions(self, message_id: str, conversation_id: str, agent_ids: list[str], at: datetime) -> None: ...
     def get(self, message_id: str) -> Message: ...
     def update_outbound(self, message: Message) -> None:
         """Store a stored reply's text and delivery status (an approver's decision)."""

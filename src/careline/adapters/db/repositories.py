@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -96,6 +97,14 @@ class MessageRepository:
     def __init__(self, connection: sa.Connection) -> None:
         self._db = connection
         self._staged: list[Message] = []
+
+    def add_mentions(self, message_id: str, conversation_id: str, agent_ids: list[str], at: datetime) -> None:
+        rows_ = [
+            {"message_id": message_id, "agent_id": a, "conversation_id": conversation_id, "mentioned_at": at}
+            for a in agent_ids
+        ]
+        if rows_:
+            self._db.execute(sa.insert(t.mentions), rows_)
 
     def add_many(self, messages: list[Message]) -> None:
         """Staged until flush: their conversations must be written first."""
@@ -227,5 +236,10 @@ class CustomerRepository:
                 self._db.execute(
                     sa.update(t.customers)
                     .where(t.customers.c.id == customer.id)
-                    .values(merged_into_id=customer.merged_into_id, tier=customer.tier)
+                    .values(
+                        merged_into_id=customer.merged_into_id,
+                        tier=customer.tier,
+                        notes=customer.notes or None,
+                        fields=customer.fields or None,
+                    )
                 )

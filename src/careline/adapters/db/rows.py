@@ -130,6 +130,8 @@ def customer_from_row(row: Any) -> Customer:
         created_at=row.created_at,
         tier=row.tier,
         merged_into_id=row.merged_into_id,
+        notes=row.notes or "",
+        fields=dict(row.fields or {}),
     )
 
 

@@ -62,6 +62,8 @@ customers = sa.Table(
     sa.Column("tier", sa.String(32), nullable=False, default="standard"),
     sa.Column("merged_into_id", ID, sa.ForeignKey("customers.id")),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("notes", sa.Text),  # the team's notes on this person
+    sa.Column("fields", sa.JSON),  # CRM fields: name -> value
 )
 
 identities = sa.Table(
@@ -483,4 +485,17 @@ canned_responses = sa.Table(
     sa.Column("text", sa.Text, nullable=False),  # with {customer_name}, {agent_name}, {order_id}, {brand}
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("created_by", ID),
+)
+
+
+# -- @mentions in internal notes (docs/web.md) ------------------------------------------------------------------
+mentions = sa.Table(
+    "mentions",
+    metadata,
+    sa.Column("message_id", ID, primary_key=True),  # the note
+    sa.Column("agent_id", ID, sa.ForeignKey("agents.id"), primary_key=True),
+    sa.Column("conversation_id", ID, sa.ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("mentioned_at", UTCDateTime, nullable=False),
+    sa.Column("seen_at", UTCDateTime),  # when the agent opened the conversation afterwards
+    sa.Index("ix_mentions_agent_id_seen_at", "agent_id", "seen_at"),
 )

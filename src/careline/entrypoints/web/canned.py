@@ -4,6 +4,7 @@ conversation at hand (docs/web.md#canned-responses)."""
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -59,8 +60,6 @@ def delete_canned(request: Request, agent: Manager, _checked: Verified, canned_i
 
 
 def _run(request: Request, command: Any) -> Response:
-    from urllib.parse import quote
-
     try:
         careline_of(request).handle(command)
     except CarelineError as error:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, Response
 
 from careline.agents import commands as admin
-from careline.contacts.commands import MergeCustomers
+from careline.contacts.commands import MergeCustomers, UpdateCustomerProfile
 from careline.conversations import commands as cmd
 from careline.departments import commands as departments
 from careline.entrypoints.web import reads
@@ -141,5 +141,24 @@ def merge_customer(
         problem = "no other customer has that handle" if not found else "several customers have that handle"
         return back(f"/conversations/{conversation_id}?error={quote(problem)}")
     command = MergeCustomers(source_customer_id=found[0], target_customer_id=target, agent_id=agent.id)
+    _, refused = _run(request, conversation_id, command)
+    return refused or back(f"/conversations/{conversation_id}")
+
+
+@router.post("/conversations/{conversation_id}/customer-profile")
+def customer_profile(
+    request: Request, agent: Desk, _checked: Verified, conversation_id: str, notes: Field = "", fields: Field = ""
+) -> Response:
+    """The customer's notes and CRM details ("name: value" per line; an empty value removes the detail)."""
+    _visible(request, agent, conversation_id)
+    customer_id = reads.conversation(careline_of(request).engine, conversation_id)["customer_id"]
+    if customer_id is None:
+        return back(f"/conversations/{conversation_id}?error={quote('this conversation has no customer')}")
+    pairs = []
+    for line in fields.splitlines():
+        if line.strip():
+            name, _, value = line.partition(":")
+            pairs.append((name.strip(), value.strip()))
+    command = UpdateCustomerProfile(customer_id=customer_id, agent_id=agent.id, notes=notes, fields=tuple(pairs))
     _, refused = _run(request, conversation_id, command)
     return refused or back(f"/conversations/{conversation_id}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -18,7 +19,6 @@ from careline.conversations.model import reply_limit
 from careline.entrypoints.web import reads
 from careline.entrypoints.web.collision import crossing
 from careline.entrypoints.web.security import (
-    CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     SESSION_SECONDS,
@@ -182,6 +182,7 @@ def conversation_page(request: Request, agent: SignedIn, conversation_id: str) -
     careline = careline_of(request)
     engine = careline.engine
     found = reads.conversation(engine, conversation_id)
+    reads.mark_mentions_seen(engine, conversation_id, agent.id, datetime.now(UTC))
     from careline.entrypoints.web.canned import for_conversation  # canned.py builds on this module
 
     return render(
@@ -214,8 +215,6 @@ def _act(request: Request, agent: Any, conversation_id: str, command: Any) -> Re
     try:
         careline_of(request).handle(command)
     except CarelineError as error:
-        from urllib.parse import quote
-
         return back(f"/conversations/{conversation_id}?error={quote(str(error))}")
     return back(f"/conversations/{conversation_id}")
 
@@ -315,6 +314,3 @@ def admin_agents(request: Request, agent: Admin) -> HTMLResponse:
     with careline_of(request).uow(read_only=True) as uow:
         agents = uow.agents.all()
     return render(request, "admin_agents.html", me=agent, agents=agents)
-
-
-CSRF_FIELD_NAME = CSRF_FIELD  # the templates' hidden field name

@@ -67,6 +67,9 @@ def _view(agent: Agent, view: str, queue_ids: set[str]) -> list[sa.ColumnElement
         return [c.assignee_id.is_(None), c.status.in_(OPEN), c.queue_id.in_(triage)]
     if view == "all":
         return [c.status.in_(OPEN)]
+    if view == "mentions":  # a note @mentioned me and I have not opened the conversation since
+        mine = t.mentions.c
+        return [c.id.in_(sa.select(mine.conversation_id).where(mine.agent_id == agent.id, mine.seen_at.is_(None)))]
     if view.startswith("queue:"):
         return [c.queue_id == view.removeprefix("queue:"), c.status.in_(OPEN)]
     raise NotFound(f"there is no inbox view {view!r}")
@@ -152,7 +155,7 @@ def inbox(engine: Engine, agent: Agent, wanted: InboxFilter) -> dict[str, Any]:
 
 def _counts(db: sa.Connection, agent: Agent, queue_ids: set[str]) -> dict[str, int]:
     visible = _visible(agent, queue_ids)
-    views = ["mine", "unassigned", "triage"] + (["all"] if agent.role in SEES_EVERYTHING else [])
+    views = ["mine", "mentions", "unassigned", "triage"] + (["all"] if agent.role in SEES_EVERYTHING else [])
     counts: dict[str, int] = {}
     for view in views:
         query = sa.select(sa.func.count()).select_from(t.conversations).where(visible, *_view(agent, view, queue_ids))
@@ -286,6 +289,8 @@ def _customer(db: sa.Connection, customer_id: str, current: str) -> dict[str, An
         "id": customer_id,
         "name": customer.display_name if customer else None,
         "tier": customer.tier if customer else None,
+        "notes": (customer.notes or "") if customer else "",
+        "fields": dict(customer.fields or {}) if customer else {},
         "identities": [dict(r._mapping) for r in identities],
         "history": [dict(r._mapping) | {"current": r.id == current} for r in history],
     }
@@ -342,3 +347,15 @@ def customers_by_handle(engine: Engine, handle: str) -> list[str]:
     with engine.connect() as db:
         query = sa.select(i.customer_id).where(sa.or_(i.handle == wanted, i.external_id == wanted)).distinct()
         return list(db.execute(query).scalars())
+
+
+def mark_mentions_seen(engine: Engine, conversation_id: str, agent_id: str, at: datetime) -> None:
+    """The agent opened the conversation: its @mentions of them leave their "Mentions" view (a read receipt,
+    the one write of this module)."""
+    m = t.mentions.c
+    with engine.begin() as db:
+        db.execute(
+            sa.update(t.mentions)
+            .where(m.conversation_id == conversation_id, m.agent_id == agent_id, m.seen_at.is_(None))
+            .values(seen_at=at)
+        )

@@ -53,6 +53,18 @@
     scheduleRefresh();
     if (change.agent_id === me || (change.type || "").startsWith("conversation.")) schedulePresence();
     if (change.type && change.type.startsWith("routing.offer") && change.agent_id === me) loadOffers();
+    if (change.type === "note.mentioned" && Array.isArray(change.agent_ids) && change.agent_ids.includes(me)) {
+      const box = document.getElementById("offers");
+      const el = document.createElement("div");
+      el.className = "offer mention"; el.setAttribute("role", "status");
+      const link = document.createElement("a");
+      link.href = "/conversations/" + encodeURIComponent(change.conversation_id);
+      link.textContent = "You were mentioned in a note: open it";
+      const close = document.createElement("button"); close.type = "button"; close.textContent = "Dismiss";
+      close.addEventListener("click", () => el.remove());
+      el.append(link, document.createTextNode(" "), close);
+      box.appendChild(el);
+    }
     const open = document.querySelector(".conversation");
     if (open && change.conversation_id === open.dataset.conversation && change.type === "message.received") {
       const note = document.getElementById("fresh") || document.createElement("p");
