@@ -14,6 +14,7 @@ from careline.adapters.db.engine import create_engine, migrate
 from careline.adapters.db.uow import SqlUnitOfWork
 from careline.adapters.delivery import DeliveryWorker
 from careline.adapters.jobs import RedisStreamJobs
+from careline.adapters.secret_box import SecretBox
 from careline.agents.events import (
     AgentCreated,
     AgentProfileChanged,
@@ -45,6 +46,7 @@ from careline.triage.model import Post
 from careline.triage.pii import PiiDetector
 from careline.triage.pipeline import Triage, load_models
 from careline.unit_of_work import UnitOfWork
+from careline.voice.handlers import VoiceHandlers
 
 # What can put work in front of an agent, or free one: each triggers one routing pass.
 DIRECTORY_CHANGES = (AgentCreated, AgentProfileChanged, QueueCreated, QueueRoutingChanged)
@@ -80,6 +82,7 @@ class Careline:
     alert_sender: AlertSender
     categories: CategoryLibrary  # the category model triage uses, kept up to date by ingestion
     jobs: RedisStreamJobs | None = None  # scale-out: routing jobs on a Redis stream for `careline router`
+    secrets: SecretBox | None = None  # channel accounts' secrets at rest; None without CARELINE_SECRET_KEY
 
     def warm_up(self) -> None:
         """Load what the first message would otherwise wait for (the language model, about 0.5 s)."""
@@ -88,7 +91,7 @@ class Careline:
 
     def uow(self, *, read_only: bool = False) -> SqlUnitOfWork:
         """A unit of work; ``read_only`` for plain reads (they never wait for or block writers)."""
-        return SqlUnitOfWork(self.engine, self.clock, read_only=read_only)
+        return SqlUnitOfWork(self.engine, self.clock, read_only=read_only, secrets=self.secrets)
 
     def handle(self, command: Any) -> Any:
         return self.bus.handle(command)
@@ -106,12 +109,14 @@ class Careline:
 
 def bootstrap(settings: Settings, clock: Clock = utcnow, http: httpx.Client | None = None) -> Careline:
     """Create (or migrate) the database and wire every handler, adapter and subscriber."""
+    secret_key = settings.secret_key.get_secret_value() if settings.secret_key else ""
+    secrets = SecretBox(secret_key) if secret_key else None  # first: a bad key stops start-up, naming the rule
     settings.ensure_home()
     engine = create_engine(settings.effective_database_url)
     migrate(engine)
 
     def uow_factory() -> UnitOfWork:
-        return SqlUnitOfWork(engine, clock)
+        return SqlUnitOfWork(engine, clock, secrets=secrets)
 
     http = http or httpx.Client(timeout=10.0)
 
@@ -133,6 +138,7 @@ def bootstrap(settings: Settings, clock: Clock = utcnow, http: httpx.Client | No
         DepartmentHandlers(uow_factory, clock),
         ApprovalHandlers(uow_factory, clock),
         CannedHandlers(uow_factory, clock),
+        VoiceHandlers(uow_factory, clock),
     )
     for handlers in handler_groups:
         for command_type, handler in handlers.commands().items():
@@ -149,8 +155,8 @@ def bootstrap(settings: Settings, clock: Clock = utcnow, http: httpx.Client | No
     bus.subscribe(router.on_directory, *DIRECTORY_CHANGES)
     bus.subscribe(router.on_events, *ROUTING_TRIGGERS)
 
-    registry = ChannelRegistry([ApiChannel(http)])
-    delivery = DeliveryWorker(engine, registry, clock, settings.delivery_max_attempts)
+    registry = ChannelRegistry([ApiChannel(http, clock)])
+    delivery = DeliveryWorker(engine, registry, clock, settings.delivery_max_attempts, secrets=secrets)
     return Careline(
         settings,
         engine,
@@ -165,4 +171,5 @@ def bootstrap(settings: Settings, clock: Clock = utcnow, http: httpx.Client | No
         AlertSender(engine, http, settings, clock),
         categories,
         jobs,
+        secrets,
     )

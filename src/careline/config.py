@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_user: str | None = None
     smtp_password: str | None = Field(default=None, repr=False)
+    # Encrypts channel accounts' secrets at rest (docs/channels.md#credentials): a Fernet key (`careline secrets
+    # new-key`) or a passphrase of 16 characters or more. Without it, accounts cannot be given secrets. Checked
+    # by bootstrap (adapters/secret_box.py), not here: a validation error would print the value.
+    secret_key: SecretStr | None = Field(default=None, repr=False)
 
     @field_validator("database_url")
     @classmethod

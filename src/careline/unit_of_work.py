@@ -20,6 +20,7 @@ from careline.departments.ports import DepartmentRepository
 from careline.kernel.events import Event
 from careline.routing.ports import RoutingRepository
 from careline.triage.ports import CategoryRepository, ListeningRepository
+from careline.voice.ports import CallRepository
 
 
 class UnitOfWork(Protocol):
@@ -49,6 +50,8 @@ class UnitOfWork(Protocol):
     def approvals(self) -> ApprovalRepository: ...
     @property
     def canned(self) -> CannedRepository: ...
+    @property
+    def calls(self) -> CallRepository: ...
 
     def __enter__(self) -> Self: ...
 

@@ -92,6 +92,7 @@ def wait_for(condition: Callable[[], Any], timeout: float = 20.0, what: str = "c
 class Received:
     headers: dict[str, str]
     body: dict[str, Any]
+    raw: bytes = b""  # the body's bytes as sent (what a signature signs)
 
 
 class CallbackServer:
@@ -106,9 +107,9 @@ class CallbackServer:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
                 length = int(self.headers.get("Content-Length", "0"))
-                body = json.loads(self.rfile.read(length))
+                raw = self.rfile.read(length)
                 with owner._lock:
-                    owner.received.append(Received(dict(self.headers.items()), body))
+                    owner.received.append(Received(dict(self.headers.items()), json.loads(raw), raw))
                     code = owner.statuses.pop(0) if owner.statuses else 200
                 payload = json.dumps({"platform_message_id": f"cb-{len(owner.received)}"}).encode()
                 self.send_response(code)

@@ -13,7 +13,7 @@ import careline
 ROOT = Path(careline.__file__).parent
 CONTEXTS = (
     "kernel", "conversations", "contacts", "agents", "channels", "routing", "triage", "ingestion", "reporting",
-    "alerts", "departments", "approvals",
+    "alerts", "departments", "approvals", "voice",
 )
 DOMAIN_FILES = (
     "model.py", "events.py", "commands.py", "handlers.py", "ports.py", "policies.py", "metrics.py", "rules.py",
@@ -23,6 +23,7 @@ DOMAIN_FILES = (
 FORBIDDEN = (
     "sqlalchemy", "fastapi", "starlette", "httpx", "redis", "psycopg", "uvicorn", "typer", "rich", "pydantic",
     "vaderSentiment", "sklearn", "careline.adapters", "careline.entrypoints", "careline.triage.sentiment",
+    "cryptography",  # secrets are sealed and opened in the storage adapter only
 )
 
 

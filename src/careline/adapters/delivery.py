@@ -20,8 +20,10 @@ from sqlalchemy.engine import Engine
 
 from careline.adapters.db import rows
 from careline.adapters.db import tables as t
+from careline.adapters.db.directory import AccountRepository
 from careline.adapters.db.engine import write_transaction
 from careline.adapters.db.uow import append_events
+from careline.adapters.secret_box import SecretBox
 from careline.channels.model import ChannelAccount
 from careline.channels.ports import Delivery, DeliveryError
 from careline.channels.registry import ChannelRegistry
@@ -49,8 +51,17 @@ class Claim:
 
 
 class DeliveryWorker:
-    def __init__(self, engine: Engine, registry: ChannelRegistry, clock: Clock, max_attempts: int = 8) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        registry: ChannelRegistry,
+        clock: Clock,
+        max_attempts: int = 8,
+        *,
+        secrets: SecretBox | None = None,
+    ) -> None:
         self._engine = engine
+        self._secrets = secrets  # opens the account's secrets (the generic API channel signs with one)
         self._registry = registry
         self._clock = clock
         self._max_attempts = max_attempts
@@ -155,11 +166,7 @@ class DeliveryWorker:
             if found is None:
                 return None
             message = rows.message_from_row(found)
-            account = rows.account_from_row(
-                db.execute(
-                    sa.select(t.channel_accounts).where(t.channel_accounts.c.id == message.channel_account_id)
-                ).one()
-            )
+            account = AccountRepository(db, self._secrets).get(message.channel_account_id)
             reply_to = db.execute(
                 sa.select(m.platform_message_id)
                 .where(m.conversation_id == message.conversation_id, m.direction == "inbound")

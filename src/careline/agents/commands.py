@@ -65,6 +65,15 @@ class SetResponsePolicy:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class SetChannelSecrets:
+    """Replace the account's secrets (docs/channels.md#credentials); an empty mapping removes them all."""
+
+    account_id: str
+    secrets: tuple[tuple[str, str], ...] = dataclasses.field(repr=False)
+    actor_id: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class SetRoutingProfile:
     """What routing knows of an agent: skills with proficiency, languages, teams, seniority, capacity."""
 

@@ -47,6 +47,13 @@ class ResponsePolicySet(Event):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class ChannelSecretsSet(Event):
+    name = "channel.secrets_set"
+    account_id: str
+    names: tuple[str, ...]  # which secrets the account now has; never their values
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class AgentProfileChanged(Event):
     name = "agent.profile_changed"
     agent_id: str

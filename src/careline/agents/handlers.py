@@ -13,12 +13,13 @@ from careline.agents.events import (
     AgentProfileChanged,
     AgentStatusChanged,
     ChannelAccountCreated,
+    ChannelSecretsSet,
     QueueCreated,
     QueueRoutingChanged,
     ResponsePolicySet,
 )
 from careline.agents.model import Agent, AgentStatus, Queue, Role
-from careline.channels.model import ChannelAccount, ChannelKind
+from careline.channels.model import AccountSecrets, ChannelAccount, ChannelKind
 from careline.kernel.clock import Clock
 from careline.kernel.errors import Conflict, Forbidden, InvalidInput
 from careline.kernel.events import Event
@@ -33,6 +34,8 @@ Result = tuple[Any, list[Event]]
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 SKILL = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 LANGUAGE = re.compile(r"[a-z]{2,3}")
+SECRET_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+MAX_SECRETS, MAX_SECRET_LENGTH = 20, 4096
 # A log-in for an unknown email (or an account without a password) is checked against this hash, so that
 # it costs the same Argon2 as a real one: the answer's timing must not tell which emails exist.
 UNKNOWN_ACCOUNT_HASH = (
@@ -54,6 +57,7 @@ class AdminHandlers:
             cmd.CreateQueue: self.create_queue,
             cmd.CreateChannelAccount: self.create_account,
             cmd.SetResponsePolicy: self.set_policy,
+            cmd.SetChannelSecrets: self.set_secrets,
             cmd.SetRoutingProfile: self.set_routing_profile,
             cmd.SetQueueRouting: self.set_queue_routing,
         }
@@ -207,6 +211,29 @@ class AdminHandlers:
             uow.accounts.save_config(account)
             actor = f"agent:{c.actor_id}" if c.actor_id else "system:admin"
             uow.record(ResponsePolicySet(occurred_at=self._clock(), actor=actor, account_id=account.id, rules=c.rules))
+            return account, uow.commit()
+
+    def set_secrets(self, c: cmd.SetChannelSecrets) -> Result:
+        """The storage adapter seals them; it refuses (409) when no CARELINE_SECRET_KEY is set."""
+        values = dict(c.secrets)
+        if len(values) > MAX_SECRETS:
+            raise InvalidInput(f"an account has at most {MAX_SECRETS} secrets, not {len(values)}")
+        for name, value in values.items():
+            if not SECRET_NAME.fullmatch(name):
+                raise InvalidInput(f"secret name {name!r}: 1-64 lowercase letters, digits or '_', a letter first")
+            if not value or len(value) > MAX_SECRET_LENGTH or "\x00" in value:
+                # The message names the secret, never its value.
+                raise InvalidInput(f"secret {name}: 1 to {MAX_SECRET_LENGTH} characters, without NUL")
+        with self._uow() as uow:
+            account = uow.accounts.get(c.account_id)
+            account.secrets = AccountSecrets(values)
+            uow.accounts.save_secrets(account)
+            actor = f"agent:{c.actor_id}" if c.actor_id else "system:admin"
+            uow.record(
+                ChannelSecretsSet(
+                    occurred_at=self._clock(), actor=actor, account_id=account.id, names=account.secrets.names
+                )
+            )
             return account, uow.commit()
 
     def set_routing_profile(self, c: cmd.SetRoutingProfile) -> Result:

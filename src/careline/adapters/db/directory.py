@@ -2,35 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
 from careline.adapters.db import rows
 from careline.adapters.db import tables as t
+from careline.adapters.secret_box import SecretBox
 from careline.agents.model import Agent, Queue
-from careline.channels.model import ChannelAccount
-from careline.kernel.errors import NotFound
+from careline.channels.model import AccountSecrets, ChannelAccount, SecretsUnreadable
+from careline.kernel.errors import Conflict, NotFound
+
+# The key of `channel_accounts.config` that holds the sealed secrets: {"names": [...], "token": "<Fernet>"}.
+# The names stay readable (an admin sees which secrets an account has even without the key); the values
+# exist in plaintext only in memory, after AccountSecrets reveals them (docs/channels.md#credentials).
+SEALED = "sealed_secrets"
+NO_KEY = "CARELINE_SECRET_KEY is not set"
 
 
 class AccountRepository:
-    def __init__(self, connection: sa.Connection) -> None:
+    def __init__(self, connection: sa.Connection, secrets: SecretBox | None = None) -> None:
         self._db = connection
+        self._box = secrets
 
     def get(self, account_id: str) -> ChannelAccount:
         row = self._db.execute(sa.select(t.channel_accounts).where(t.channel_accounts.c.id == account_id)).first()
         if row is None:
             raise NotFound(f"channel account {account_id} does not exist")
-        return rows.account_from_row(row)
+        return self._account(row)
 
     def find(self, kind: str, name: str) -> ChannelAccount | None:
         c = t.channel_accounts.c
         row = self._db.execute(sa.select(t.channel_accounts).where(c.kind == kind, c.name == name)).first()
-        return rows.account_from_row(row) if row else None
+        return self._account(row) if row else None
 
     def all(self) -> list[ChannelAccount]:
         query = sa.select(t.channel_accounts).order_by(t.channel_accounts.c.kind, t.channel_accounts.c.name)
-        return [rows.account_from_row(r) for r in self._db.execute(query)]
+        return [self._account(r) for r in self._db.execute(query)]
 
     def add(self, account: ChannelAccount) -> None:
         self._db.execute(
@@ -39,16 +49,52 @@ class AccountRepository:
                 kind=account.kind.value,
                 name=account.name,
                 callback_url=account.callback_url,
-                config=account.config,
+                config={**account.config, **self._sealed(account)},
                 created_at=account.created_at,
             )
         )
 
-
     def save_config(self, account: ChannelAccount) -> None:
+        """The account's settings; its stored secrets stay as they are (no key needed)."""
+        stored = self._db.execute(
+            sa.select(t.channel_accounts.c.config).where(t.channel_accounts.c.id == account.id)
+        ).scalar()
+        sealed = (stored or {}).get(SEALED)
+        self._write_config(account.id, {**account.config, **({SEALED: sealed} if sealed else {})})
+
+    def save_secrets(self, account: ChannelAccount) -> None:
+        """Seal ``account.secrets`` in place of the stored ones (an empty set removes them)."""
+        self._write_config(account.id, {**account.config, **self._sealed(account)})
+
+    def _write_config(self, account_id: str, config: dict[str, Any]) -> None:
         self._db.execute(
-            sa.update(t.channel_accounts).where(t.channel_accounts.c.id == account.id).values(config=account.config)
+            sa.update(t.channel_accounts).where(t.channel_accounts.c.id == account_id).values(config=config)
         )
+
+    def _sealed(self, account: ChannelAccount) -> dict[str, Any]:
+        if not account.secrets.names:
+            return {}
+        if self._box is None:
+            raise Conflict(f"{NO_KEY}: set it (docs/channels.md#credentials) before storing an account's secrets")
+        token = self._box.seal(account.id, account.secrets)
+        return {SEALED: {"names": list(account.secrets.names), "token": token}}
+
+    def _account(self, row: Any) -> ChannelAccount:
+        account = rows.account_from_row(row)
+        sealed = account.config.pop(SEALED, None)
+        if sealed:
+            account.secrets = AccountSecrets(names=sealed["names"], reveal=self._revealer(account.id, sealed["token"]))
+        return account
+
+    def _revealer(self, account_id: str, token: str) -> Callable[[], dict[str, str]]:
+        box = self._box
+
+        def reveal() -> dict[str, str]:
+            if box is None:
+                raise SecretsUnreadable(f"channel account {account_id} has secrets but {NO_KEY}")
+            return box.open(account_id, token)
+
+        return reveal
 
 
 class AgentRepository:

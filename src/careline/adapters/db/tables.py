@@ -499,3 +499,33 @@ mentions = sa.Table(
     sa.Column("seen_at", UTCDateTime),  # when the agent opened the conversation afterwards
     sa.Index("ix_mentions_agent_id_seen_at", "agent_id", "seen_at"),
 )
+
+
+# -- voice / CTI (docs/channels.md#voice--cti) ------------------------------------------------------------------
+calls = sa.Table(  # one phone call as the PBX reports it; a finished one is filed as a conversation
+    "calls",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("channel_account_id", ID, sa.ForeignKey("channel_accounts.id"), nullable=False),
+    sa.Column("platform_call_id", sa.String(200), nullable=False),  # the PBX's id of the call
+    sa.Column("direction", sa.String(16), nullable=False),  # inbound | outbound
+    sa.Column("number", sa.String(32)),  # the customer's number, E.164; null: withheld
+    sa.Column("line", sa.String(32)),  # our side: the number dialled (inbound) or shown (outbound)
+    sa.Column("state", sa.String(16), nullable=False),  # dialing | ringing | answered | ended | missed
+    sa.Column("queue", sa.String(100)),
+    sa.Column("customer_id", ID, sa.ForeignKey("customers.id"), index=True),
+    sa.Column("agent_id", ID, sa.ForeignKey("agents.id")),
+    sa.Column("agent_email", sa.String(320)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("ringing_at", UTCDateTime),
+    sa.Column("answered_at", UTCDateTime),
+    sa.Column("ended_at", UTCDateTime),
+    sa.Column("recording_url", sa.String(2000)),
+    sa.Column("received", sa.JSON, nullable=False, default=list),  # the PBX's event types, each counted once
+    sa.Column("conversation_id", ID),  # no foreign key: the conversation's row is written at commit, after this one
+    sa.Column("version", sa.Integer, nullable=False, default=0),
+    sa.UniqueConstraint("channel_account_id", "platform_call_id"),
+)
+
+# Screen pop: a caller's number may be the customer's identity on another channel (an SMS or WhatsApp connector).
+sa.Index("ix_identities_external_id", identities.c.external_id)

@@ -14,6 +14,7 @@ from careline.adapters.db import tables as t
 from careline.adapters.db.alerts import AlertRepository
 from careline.adapters.db.approvals import ApprovalRepository
 from careline.adapters.db.bulk import insert_rows
+from careline.adapters.db.calls import CallRepository
 from careline.adapters.db.canned import CannedRepository
 from careline.adapters.db.categories import CategoryRepository
 from careline.adapters.db.departments import DepartmentRepository
@@ -23,6 +24,7 @@ from careline.adapters.db.listening import ListeningRepository
 from careline.adapters.db.repositories import ConversationRepository, CustomerRepository, MessageRepository
 from careline.adapters.db.routing import RoutingRepository
 from careline.adapters.db.writers import WriterQueue, writer_queue
+from careline.adapters.secret_box import SecretBox
 from careline.contacts.model import Customer
 from careline.conversations.model import Conversation
 from careline.kernel.clock import Clock
@@ -33,9 +35,12 @@ RETRYABLE = {"40P01", "40001"}  # deadlock_detected, serialization_failure
 
 
 class SqlUnitOfWork:
-    def __init__(self, engine: Engine, clock: Clock, *, read_only: bool = False) -> None:
+    def __init__(
+        self, engine: Engine, clock: Clock, *, read_only: bool = False, secrets: SecretBox | None = None
+    ) -> None:
         self._engine = engine
         self.clock = clock
+        self._secrets = secrets  # seals and opens channel accounts' secrets; None without CARELINE_SECRET_KEY
         self._read_only = read_only  # a plain read: no write lock on SQLite, and commit() refuses
         self._pending: list[Event] = []
         self._outbox: list[dict[str, Any]] = []
@@ -57,7 +62,7 @@ class SqlUnitOfWork:
         self.conversations = ConversationRepository(self.connection)
         self.messages = MessageRepository(self.connection)
         self.customers = CustomerRepository(self.connection)
-        self.accounts = AccountRepository(self.connection)
+        self.accounts = AccountRepository(self.connection, self._secrets)
         self.agents = AgentRepository(self.connection)
         self.queues = QueueRepository(self.connection)
         self.listening = ListeningRepository(self.connection)
@@ -67,6 +72,7 @@ class SqlUnitOfWork:
         self.departments = DepartmentRepository(self.connection)
         self.approvals = ApprovalRepository(self.connection)
         self.canned = CannedRepository(self.connection)
+        self.calls = CallRepository(self.connection)
         self._pending = []
         self._outbox = []
         return self

@@ -1,4 +1,7 @@
-"""The generic API channel: replies are POSTed as JSON to the account's callback URL (docs/channels.md)."""
+"""The generic API channel: replies are POSTed as JSON to the account's callback URL (docs/channels.md).
+
+An account with a ``signing_secret`` gets every POST signed like the requests it sends us (channels/signing.py).
+"""
 
 from __future__ import annotations
 
@@ -6,16 +9,19 @@ import json
 
 import httpx
 
-from careline.channels.model import ChannelAccount
+from careline.channels.model import ChannelAccount, SecretsUnreadable
 from careline.channels.ports import Delivery, DeliveryError
+from careline.channels.signing import SIGNING_SECRET, signed_headers
 from careline.conversations.model import Message
+from careline.kernel.clock import Clock, utcnow
 
 
 class ApiChannel:
     kind = "api"
 
-    def __init__(self, client: httpx.Client) -> None:
+    def __init__(self, client: httpx.Client, clock: Clock = utcnow) -> None:
         self._client = client
+        self._clock = clock
 
     def deliver(
         self, account: ChannelAccount, message: Message, reply_to: str | None, idempotency_key: str
@@ -31,10 +37,11 @@ class ApiChannel:
             "reply_to": reply_to,
             "created_at": message.created_at.isoformat(),
         }
+        content = json.dumps(body).encode()
+        headers = {"Idempotency-Key": idempotency_key, "Content-Type": "application/json"}
+        headers.update(self._signature(account, content))
         try:
-            response = self._client.post(
-                account.callback_url, json=body, headers={"Idempotency-Key": idempotency_key}
-            )
+            response = self._client.post(account.callback_url, content=content, headers=headers)
         except httpx.HTTPError as error:
             raise DeliveryError(f"callback unreachable: {error}", retryable=True) from error
         status = response.status_code
@@ -46,6 +53,17 @@ class ApiChannel:
         if not 200 <= status < 300:
             raise DeliveryError(f"callback refused the reply: {status}", retryable=False)
         return Delivery(platform_message_id=_platform_id(response))
+
+    def _signature(self, account: ChannelAccount, content: bytes) -> dict[str, str]:
+        """The signature headers when the account has a signing secret; a fresh timestamp on every attempt."""
+        if SIGNING_SECRET not in account.secrets.names:
+            return {}
+        try:
+            secret = account.secrets[SIGNING_SECRET]
+        except SecretsUnreadable as error:
+            # Never send it unsigned: the receiver would rightly refuse it. A fixed key makes a retry succeed.
+            raise DeliveryError(str(error), retryable=True) from None
+        return signed_headers(secret, int(self._clock().timestamp()), content)
 
 
 def _platform_id(response: httpx.Response) -> str | None:

@@ -71,8 +71,8 @@ ManagerAgent = Annotated[Agent, Depends(require_role(Role.ADMIN, Role.SUPERVISOR
 IngestingAgent = Annotated[Agent, Depends(require_role(Role.ADMIN, Role.INTEGRATION))]
 
 
-async def json_body(request: Request) -> Any:
-    """The body parsed as JSON, read with a size limit; for routes that validate parts of it on their own."""
+async def raw_body(request: Request) -> bytes:
+    """The body's bytes as sent (what a signature signs), read with a size limit."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"the body is larger than {MAX_BODY_BYTES} bytes")
@@ -81,6 +81,14 @@ async def json_body(request: Request) -> Any:
         body.extend(chunk)
         if len(body) > MAX_BODY_BYTES:
             raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"the body is larger than {MAX_BODY_BYTES} bytes")
+    return bytes(body)
+
+
+RawBody = Annotated[bytes, Depends(raw_body)]  # read once per request, however many dependencies ask for it
+
+
+async def json_body(body: RawBody) -> Any:
+    """The body parsed as JSON; for routes that validate parts of it on their own."""
     if not body.strip():
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "the body is empty; send JSON")
     try:

@@ -1,4 +1,4 @@
-"""Administration: queues, agents and channel accounts (docs/api.md#administration)."""
+"""Administration: queues, agents and channel accounts and their secrets (docs/api.md#administration)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from careline.entrypoints.api.schemas import (
     AgentPublic,
     ChannelAccountCreate,
     ChannelAccountPublic,
+    ChannelSecretsUpdate,
     PolicyPublic,
     PolicyUpdate,
     QueueCreate,
@@ -91,3 +92,14 @@ def set_policy(careline: CarelineDep, agent: ManagerAgent, account_id: Ref, body
     """Replace the account's rules (first match wins; an empty list restores the defaults)."""
     account = careline.handle(cmd.SetResponsePolicy(account_id=account_id, rules=tuple(body.rules), actor_id=agent.id))
     return PolicyPublic.of(account.config.get("policy"))
+
+
+@router.put("/channel-accounts/{account_id}/secrets")
+def set_secrets(
+    careline: CarelineDep, agent: AdminAgent, account_id: Ref, body: ChannelSecretsUpdate
+) -> ChannelAccountPublic:
+    """Replace the account's secrets (set or rotate; ``{}`` removes them); the answer shows them masked."""
+    account = careline.handle(
+        cmd.SetChannelSecrets(account_id=account_id, secrets=tuple(sorted(body.secrets.items())), actor_id=agent.id)
+    )
+    return ChannelAccountPublic.of(account)

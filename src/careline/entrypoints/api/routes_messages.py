@@ -1,18 +1,28 @@
 """Inbound messages over HTTP: one or up to 1000, each validated on its own (docs/api.md#messages).
 
 A bad item never costs the good ones: every item is validated alone, the valid ones are ingested in
-one command, and the answer (sent after that command committed) reports each item by its index.
+one command, and the answer (sent after that command committed) reports each item by its index. A request
+naming an account that has a signing secret must be signed with it (docs/channels.md#signing-requests).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, Header, HTTPException, status
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
 
-from careline.entrypoints.api.deps import CarelineDep, IngestingAgent, JsonBody
+from careline.channels.model import SecretsUnreadable
+from careline.channels.signing import (
+    SIGNATURE_HEADER,
+    SIGNING_SECRET,
+    TIMESTAMP_HEADER,
+    SignatureInvalid,
+    verify,
+)
+from careline.entrypoints.api.deps import CarelineDep, IngestingAgent, JsonBody, RawBody
 from careline.entrypoints.api.schemas import IngestItemPublic, IngestPublic, MessageCreate, describe_errors
 from careline.ingestion.commands import IngestMessages
 from careline.ingestion.model import BatchResult, InboundMessage
@@ -21,6 +31,13 @@ router = APIRouter(tags=["messages"])
 
 MAX_BATCH = 1000
 _item = TypeAdapter(MessageCreate)
+Signature = Annotated[
+    str | None,
+    Header(alias=SIGNATURE_HEADER, description="sha256=<hex HMAC of '{timestamp}.{body}'>, for signed accounts"),
+]
+Timestamp = Annotated[
+    str | None, Header(alias=TIMESTAMP_HEADER, description="unix seconds the signature was made at (±5 min)")
+]
 
 
 @router.post(
@@ -28,10 +45,18 @@ _item = TypeAdapter(MessageCreate)
     status_code=status.HTTP_201_CREATED,
     responses={
         200: {"model": IngestPublic, "description": "every message was a duplicate"},
+        401: {"description": "no valid token, or a signed account's signature is missing, wrong or stale"},
         422: {"model": IngestPublic, "description": "some messages were rejected; the valid ones are stored"},
     },
 )
-def post_messages(careline: CarelineDep, _agent: IngestingAgent, payload: JsonBody) -> JSONResponse:
+def post_messages(
+    careline: CarelineDep,
+    _agent: IngestingAgent,
+    payload: JsonBody,
+    body: RawBody,
+    signature: Signature = None,
+    timestamp: Timestamp = None,
+) -> JSONResponse:
     """Ingest one message (an object) or a batch (a list); the answer reports each by its index.
 
     Admins and integration accounts only: a message's author, direction and time are taken as sent, so an
@@ -46,6 +71,7 @@ def post_messages(careline: CarelineDep, _agent: IngestingAgent, payload: JsonBo
         except ValidationError as error:
             results[index] = IngestItemPublic(index=index, status="rejected", error=describe_errors(error.errors()))
     if valid:
+        _check_signatures(careline, [message for _, message in valid], body, signature, timestamp)
         batch = _ingest(careline, tuple(message for _, message in valid))
         for (index, _), outcome in zip(valid, batch.items, strict=True):
             results[index] = IngestItemPublic(
@@ -72,6 +98,29 @@ def _as_list(payload: Any) -> list[Any]:
             status.HTTP_413_CONTENT_TOO_LARGE, f"{len(payload)} messages in one request; the limit is {MAX_BATCH}"
         )
     return payload
+
+
+def _check_signatures(
+    careline: CarelineDep, messages: Sequence[InboundMessage], body: bytes, signature: str | None, timestamp: str | None
+) -> None:
+    """Each account of the request that has a signing secret must find its signature in the header; else 401
+    and nothing is stored. (One signature per secret: a batch may name several signed accounts.)"""
+    now = careline.clock().timestamp()
+    with careline.uow(read_only=True) as uow:
+        named = sorted({(message.channel, message.account) for message in messages})
+        accounts = [account for key in named if (account := uow.accounts.find(*key)) is not None]
+    for account in accounts:
+        if SIGNING_SECRET not in account.secrets.names:
+            continue
+        try:
+            secret = account.secrets[SIGNING_SECRET]
+        except SecretsUnreadable as error:  # this server cannot check: refuse rather than take it unchecked
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(error)) from None
+        try:
+            verify(secret, body, signature, timestamp, now)
+        except SignatureInvalid as error:
+            detail = f"channel account {account.kind.value}/{account.name}: {error}"
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail) from None
 
 
 def _ingest(careline: CarelineDep, messages: tuple[InboundMessage, ...]) -> BatchResult:

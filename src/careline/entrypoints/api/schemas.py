@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from careline.agents.model import Agent, Queue
-from careline.channels.model import ChannelAccount
+from careline.channels.model import ChannelAccount, SecretsUnreadable
 from careline.ingestion.model import InboundMessage
 from careline.triage.policy import DEFAULT_RULES
 
@@ -286,22 +286,48 @@ class ChannelAccountCreate(Input):
     callback_url: Annotated[str, StringConstraints(max_length=2000), AfterValidator(no_nul)] | None = None
 
 
+SecretName = Annotated[str, StringConstraints(max_length=64)]
+SecretValue = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+
+
+class ChannelSecretsUpdate(Input):
+    """All of the account's secrets (replacing those it had); ``{}`` removes them (docs/channels.md#credentials)."""
+
+    secrets: dict[SecretName, SecretValue] = Field(max_length=20)
+
+
 class ChannelAccountPublic(BaseModel):
     id: str
     kind: str
     name: str
     callback_url: str | None
     created_at: datetime
+    secrets: dict[str, str] = Field(description="each secret masked: its last 4 characters at most, never whole")
+    secrets_error: str | None = Field(default=None, description="why the secrets cannot be read, when they cannot")
 
     @classmethod
     def of(cls, account: ChannelAccount) -> ChannelAccountPublic:
+        try:
+            masked, error = {name: mask(value) for name, value in account.secrets.items()}, None
+        except SecretsUnreadable as unreadable:
+            masked, error = dict.fromkeys(account.secrets.names, MASK), str(unreadable)
         return cls(
             id=account.id,
             kind=account.kind.value,
             name=account.name,
             callback_url=account.callback_url,
             created_at=account.created_at,
+            secrets=masked,
+            secrets_error=error,
         )
+
+
+MASK = "\u2022\u2022\u2022\u2022"
+
+
+def mask(secret: str) -> str:
+    """``••••abcd``: the last 4 characters tell two secrets apart; shorter secrets than 16 show none of them."""
+    return MASK + secret[-4:] if len(secret) >= 16 else MASK
 
 
 # -- customers ---------------------------------------------------------------------------------------

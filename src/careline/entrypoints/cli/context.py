@@ -9,6 +9,7 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy import exc as sa_exc
 
+from careline.adapters.secret_box import SecretKeyInvalid
 from careline.bootstrap import Careline, bootstrap
 from careline.config import Settings
 
@@ -39,3 +40,5 @@ class CliState:
             return bootstrap(self.settings())
         except sa_exc.OperationalError as error:
             raise typer.BadParameter(f"cannot open the database: {error.orig}") from error
+        except SecretKeyInvalid as error:  # its message names the rule, never the key
+            raise typer.BadParameter(str(error)) from None

@@ -1,0 +1,23 @@
+"""What calls need from storage (implemented in adapters/db/calls.py)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from careline.voice.model import Call
+
+
+class CallRepository(Protocol):
+    def get(self, call_id: str) -> Call: ...
+    def by_platform_id(self, account_id: str, platform_call_id: str) -> Call | None:
+        """The call, row-locked until commit (two events of one call are applied one after the other)."""
+        ...
+
+    def customers_with_number(self, number: str) -> list[str]:
+        """The customers who have this number as an identity on any channel (an SMS or WhatsApp connector)."""
+        ...
+
+    def add(self, call: Call) -> None: ...
+    def save(self, call: Call) -> None:
+        """Store a loaded call's changes; Conflict when someone else changed it meanwhile."""
+        ...
