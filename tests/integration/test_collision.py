@@ -104,7 +104,8 @@ def test_many_pages_beating_at_once_never_block_each_other(desk: Desk) -> None:
 
     with ThreadPoolExecutor(max_workers=len(people)) as pool:
         list(pool.map(beats, range(len(people))))  # an error in any thread (a deadlock) is raised here
-    assert 1 <= len(desk.rows(t.conversation_presence)) <= len(people)
+    left = len(desk.rows(t.conversation_presence))
+    assert 0 < left <= len(people)  # the last beats stayed; stale rows were swept, never duplicated
 
 
 def test_an_unknown_state_is_refused(desk: Desk) -> None:
