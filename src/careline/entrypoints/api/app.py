@@ -26,6 +26,7 @@ from careline.entrypoints.api import (
     routes_routing,
     routes_triage,
     routes_voice,
+    routes_webhooks_meta,
 )
 from careline.entrypoints.api.deps import CarelineDep
 from careline.entrypoints.api.schemas import describe_errors
@@ -75,7 +76,7 @@ def create_app(careline: Careline, *, deliver: bool = True) -> FastAPI:
     app.add_exception_handler(Exception, _unexpected_error)
     modules: tuple[ModuleType, ...] = (routes_auth, routes_messages, routes_conversations, routes_customers)
     modules += (routes_admin, routes_reports, routes_triage, routes_routing, routes_departments)
-    modules += (routes_approvals, routes_voice)
+    modules += (routes_approvals, routes_voice, routes_webhooks_meta)
     for module in modules:
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
