@@ -220,3 +220,12 @@ def test_an_agent_cannot_open_an_admin_page_or_another_teams_private_conversatio
 def _conversation_ids(app: Careline) -> list[str]:
     with app.engine.connect() as db:
         return list(db.execute(sa.select(t.conversations.c.id)).scalars())
+
+
+def test_a_messenger_conversation_shows_its_reply_window_clock(live_server: LiveServer, page: Page) -> None:
+    team = team_of(live_server)
+    live_server.app.handle(admin.CreateChannelAccount(kind="facebook", name="acme-page"))
+    team.post("hi, is my order shipped?", channel="facebook", account="acme-page", visibility="private")
+    sign_in(page, live_server, team.agent, "/inbox?view=unassigned")
+    page.locator("#rows a").first.click()
+    expect(page.locator("#reply-window")).to_contain_text(re.compile(r"closes in 2[34] h"))

@@ -18,9 +18,10 @@ from careline.conversations.model import (
     mentioned,
     private_thread,
     reply_limit,
+    reply_window_closes,
 )
 from careline.kernel.clock import Clock
-from careline.kernel.errors import InvalidInput
+from careline.kernel.errors import Conflict, InvalidInput
 from careline.kernel.events import Event
 from careline.kernel.ids import new_id
 from careline.unit_of_work import UnitOfWork
@@ -66,6 +67,12 @@ class ConversationHandlers:
             if len(text) > limit:
                 raise InvalidInput(f"a {c.visibility} reply on {channel} is limited to {limit} characters")
             now = self._clock()
+            closes = reply_window_closes(channel, c.visibility, uow.messages.last_inbound_at(conversation.id))
+            if closes is not None and now > closes:
+                raise Conflict(
+                    f"{channel} takes a private message only within 24 hours of the customer's last message; "
+                    f"that window closed at {closes:%Y-%m-%d %H:%M} UTC: reply in public, or wait for them to write"
+                )
             if conversation.assignee_id is None:
                 conversation.accept(agent.id, at=now)  # answering an unassigned post takes it
             message = _outbound(conversation, agent, text, Visibility(c.visibility), now)

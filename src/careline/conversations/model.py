@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -403,3 +403,16 @@ def mentioned(text: str, people: Iterable[tuple[str, str, str]]) -> list[str]:
         if tokens & keys:
             found.append(person_id)
     return found
+
+
+# Meta's standard messaging window: a private message to a customer on Messenger or Instagram must follow their
+# own last message within 24 hours (docs/channels.md); public comment replies have no window.
+REPLY_WINDOWS: dict[str, timedelta] = {"facebook": timedelta(hours=24), "instagram": timedelta(hours=24)}
+
+
+def reply_window_closes(channel: str, visibility: str, last_customer_message_at: datetime | None) -> datetime | None:
+    """When the network stops taking this private reply (None: no window applies, or the customer never wrote)."""
+    window = REPLY_WINDOWS.get(channel)
+    if window is None or visibility != "private" or last_customer_message_at is None:
+        return None
+    return last_customer_message_at + window

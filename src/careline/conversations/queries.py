@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from careline.adapters.db import tables as t
-from careline.conversations.model import Status
+from careline.conversations.model import Status, reply_window_closes
 from careline.kernel.errors import InvalidInput, NotFound
 
 MAX_PAGE = 200
@@ -108,6 +108,8 @@ def get_conversation(engine: Engine, conversation_id: str, *, with_messages: boo
             m = t.messages.c
             query = _message_select().where(m.conversation_id == conversation_id).order_by(m.created_at, m.id)
             conversation["messages"] = [dict(r._mapping) for r in db.execute(query)]
+            last = max((m["created_at"] for m in conversation["messages"] if m["direction"] == "inbound"), default=None)
+            conversation["reply_window_closes_at"] = reply_window_closes(conversation["channel"], "private", last)
     return conversation
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -125,6 +125,15 @@ class MessageRepository:
         """Store a stored reply's text and delivery status (an approver's decision)."""
         values = {"text": message.text, "delivery_status": message.delivery_status}
         self._db.execute(sa.update(t.messages).where(t.messages.c.id == message.id).values(**values))
+
+    def last_inbound_at(self, conversation_id: str) -> datetime | None:
+        """When the customer last wrote in this conversation."""
+        m = t.messages.c
+        query = sa.select(sa.func.max(m.created_at)).where(
+            m.conversation_id == conversation_id, m.direction == "inbound"
+        )
+        found = self._db.execute(query).scalar()
+        return found if found is None or found.tzinfo else found.replace(tzinfo=UTC)
 
     def customer_texts(self, conversation_id: str) -> list[str]:
         m = t.messages.c

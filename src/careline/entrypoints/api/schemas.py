@@ -212,6 +212,8 @@ class ConversationPublic(BaseModel):
 
 class ConversationDetail(ConversationPublic):
     messages: list[MessagePublic]
+    # Messenger and Instagram: a private message must follow the customer's last one within 24 hours
+    reply_window_closes_at: datetime | None = None
 
 
 class ConversationPage(BaseModel):

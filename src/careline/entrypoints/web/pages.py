@@ -15,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 from careline.agents import commands as admin
 from careline.conversations import commands as cmd
 from careline.conversations.handlers import MAX_REPLY
-from careline.conversations.model import reply_limit
+from careline.conversations.model import reply_limit, reply_window_closes
 from careline.entrypoints.web import reads
 from careline.entrypoints.web.collision import crossing
 from careline.entrypoints.web.security import (
@@ -195,6 +195,11 @@ def conversation_page(request: Request, agent: SignedIn, conversation_id: str) -
         departments=reads.departments(engine),
         canned=for_conversation(careline, found, agent.name),
         limits={v: reply_limit(found["channel"], v, MAX_REPLY) for v in ("public", "private")},
+        window_closes=reply_window_closes(
+            found["channel"],
+            "private",
+            max((m["created_at"] for m in found["messages"] if m["direction"] == "inbound"), default=None),
+        ),
         error=request.query_params.get("error"),
     )
 
