@@ -5,7 +5,6 @@ supervisors and the social team; the decision goes through the same commands as 
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -14,9 +13,8 @@ from careline.agents.model import Agent
 from careline.approvals import commands as cmd
 from careline.approvals.model import APPROVER_ROLES, MAX_REASON
 from careline.conversations.handlers import MAX_REPLY
-from careline.entrypoints.web.pages import back, render
+from careline.entrypoints.web.pages import render, run_commands
 from careline.entrypoints.web.security import Verified, careline_of, requires
-from careline.kernel.errors import CarelineError
 
 router = APIRouter(include_in_schema=False)
 Approver = Annotated[Agent, Depends(requires(*APPROVER_ROLES))]
@@ -58,11 +56,7 @@ def approvals_page(request: Request, agent: Approver) -> HTMLResponse:
 
 
 def _decide(request: Request, command: Any, done: str) -> Response:
-    try:
-        careline_of(request).handle(command)
-    except CarelineError as error:
-        return back(f"/approvals?error={quote(str(error))}")
-    return back(f"/approvals?done={done}")
+    return run_commands(request, "/approvals", command, then=f"/approvals?done={done}")
 
 
 @router.post("/approvals/{approval_id}/approve")

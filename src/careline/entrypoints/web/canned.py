@@ -4,16 +4,14 @@ conversation at hand (docs/web.md#canned-responses)."""
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from careline.canned import commands as cmd
 from careline.canned.model import VARIABLES, expand, order_id
-from careline.entrypoints.web.pages import back, render
+from careline.entrypoints.web.pages import render, run_commands
 from careline.entrypoints.web.security import Manager, Verified, careline_of
-from careline.kernel.errors import CarelineError
 
 router = APIRouter(include_in_schema=False)
 
@@ -60,8 +58,4 @@ def delete_canned(request: Request, agent: Manager, _checked: Verified, canned_i
 
 
 def _run(request: Request, command: Any) -> Response:
-    try:
-        careline_of(request).handle(command)
-    except CarelineError as error:
-        return back(f"/admin/canned?error={quote(str(error))}")
-    return back("/admin/canned")
+    return run_commands(request, "/admin/canned", command)

@@ -3,7 +3,7 @@ transfer to another queue, consult or transfer to a department (docs/web.md)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
@@ -14,28 +14,11 @@ from careline.contacts.commands import MergeCustomers, UpdateCustomerProfile
 from careline.conversations import commands as cmd
 from careline.departments import commands as departments
 from careline.entrypoints.web import reads
-from careline.entrypoints.web.pages import back
-from careline.entrypoints.web.security import Desk, PageForbidden, Verified, careline_of
-from careline.kernel.errors import CarelineError
+from careline.entrypoints.web.pages import back, run_commands, visible_or_refuse
+from careline.entrypoints.web.security import Desk, Verified, careline_of
 
 router = APIRouter(include_in_schema=False)
 Field = Annotated[str, Form(max_length=10_000)]
-
-
-def _visible(request: Request, agent: Any, conversation_id: str) -> None:
-    if not reads.can_view(careline_of(request).engine, agent, conversation_id):
-        raise PageForbidden("this private conversation belongs to another team")
-
-
-def _run(request: Request, conversation_id: str, *commands: Any) -> tuple[list[Any], Response | None]:
-    """Run the commands in order; a refusal ends the page's action with its error line."""
-    results = []
-    for command in commands:
-        try:
-            results.append(careline_of(request).handle(command))
-        except CarelineError as error:
-            return results, back(f"/conversations/{conversation_id}?error={quote(str(error))}")
-    return results, None
 
 
 # -- presence ---------------------------------------------------------------------------------------------------
@@ -60,42 +43,42 @@ def take_private(
 ) -> Response:
     """One click: a public reply inviting the customer to a private message, and that private conversation
     opened and linked (the public thread points to it)."""
-    _visible(request, agent, conversation_id)
-    results, refused = _run(
+    visible_or_refuse(request, agent, conversation_id)
+    page = f"/conversations/{conversation_id}"
+
+    def private_page() -> str:  # where the agent goes on: the private conversation just opened
+        return f"/conversations/{reads.linked_private(careline_of(request).engine, conversation_id) or conversation_id}"
+
+    return run_commands(
         request,
-        conversation_id,
+        page,
         cmd.SendReply(conversation_id=conversation_id, agent_id=agent.id, text=invite, visibility="public"),
         cmd.TakePrivate(conversation_id=conversation_id, agent_id=agent.id, text=text),
+        then=private_page,
     )
-    if refused:
-        return refused
-    private = reads.linked_private(careline_of(request).engine, conversation_id)
-    return back(f"/conversations/{private or conversation_id}")
 
 
 @router.post("/conversations/{conversation_id}/tags")
 def tag(
     request: Request, agent: Desk, _checked: Verified, conversation_id: str, add: Field = "", remove: Field = ""
 ) -> Response:
-    _visible(request, agent, conversation_id)
+    visible_or_refuse(request, agent, conversation_id)
     command = cmd.TagConversation(
         conversation_id=conversation_id,
         agent_id=agent.id,
         add=frozenset(t.strip().lower() for t in add.split(",") if t.strip()),
         remove=frozenset(t.strip().lower() for t in remove.split(",") if t.strip()),
     )
-    _, refused = _run(request, conversation_id, command)
-    return refused or back(f"/conversations/{conversation_id}")
+    return run_commands(request, f"/conversations/{conversation_id}", command)
 
 
 @router.post("/conversations/{conversation_id}/transfer")
 def transfer(
     request: Request, agent: Desk, _checked: Verified, conversation_id: str, queue_id: Annotated[str, Form()]
 ) -> Response:
-    _visible(request, agent, conversation_id)
+    visible_or_refuse(request, agent, conversation_id)
     command = cmd.TransferConversation(conversation_id=conversation_id, agent_id=agent.id, queue_id=queue_id)
-    _, refused = _run(request, conversation_id, command)
-    return refused or back(f"/conversations/{conversation_id}")
+    return run_commands(request, f"/conversations/{conversation_id}", command)
 
 
 @router.post("/conversations/{conversation_id}/consult")
@@ -110,7 +93,7 @@ def consult(
     question: Field = "",
 ) -> Response:
     """Ask a department (billing, legal, PR...) or hand it the question; the conversation keeps its owner."""
-    _visible(request, agent, conversation_id)
+    visible_or_refuse(request, agent, conversation_id)
     command = departments.RequestConsultation(
         conversation_id=conversation_id,
         agent_id=agent.id,
@@ -119,8 +102,7 @@ def consult(
         reason=reason,
         question=question,
     )
-    _, refused = _run(request, conversation_id, command)
-    return refused or back(f"/conversations/{conversation_id}")
+    return run_commands(request, f"/conversations/{conversation_id}", command)
 
 
 @router.post("/conversations/{conversation_id}/merge-customer")
@@ -133,16 +115,15 @@ def merge_customer(
 ) -> Response:
     """This conversation's customer is the same person as the one behind `handle` on another channel: merged,
     their identities and conversations join this customer (one timeline)."""
-    _visible(request, agent, conversation_id)
+    visible_or_refuse(request, agent, conversation_id)
     engine = careline_of(request).engine
-    target = reads.conversation(engine, conversation_id)["customer_id"]
+    target = reads.customer_of(engine, conversation_id)
     found = [c for c in reads.customers_by_handle(engine, handle) if c != target]
     if target is None or len(found) != 1:
         problem = "no other customer has that handle" if not found else "several customers have that handle"
         return back(f"/conversations/{conversation_id}?error={quote(problem)}")
     command = MergeCustomers(source_customer_id=found[0], target_customer_id=target, agent_id=agent.id)
-    _, refused = _run(request, conversation_id, command)
-    return refused or back(f"/conversations/{conversation_id}")
+    return run_commands(request, f"/conversations/{conversation_id}", command)
 
 
 @router.post("/conversations/{conversation_id}/customer-profile")
@@ -150,8 +131,8 @@ def customer_profile(
     request: Request, agent: Desk, _checked: Verified, conversation_id: str, notes: Field = "", fields: Field = ""
 ) -> Response:
     """The customer's notes and CRM details ("name: value" per line; an empty value removes the detail)."""
-    _visible(request, agent, conversation_id)
-    customer_id = reads.conversation(careline_of(request).engine, conversation_id)["customer_id"]
+    visible_or_refuse(request, agent, conversation_id)
+    customer_id = reads.customer_of(careline_of(request).engine, conversation_id)
     if customer_id is None:
         return back(f"/conversations/{conversation_id}?error={quote('this conversation has no customer')}")
     pairs = []
@@ -160,5 +141,4 @@ def customer_profile(
             name, _, value = line.partition(":")
             pairs.append((name.strip(), value.strip()))
     command = UpdateCustomerProfile(customer_id=customer_id, agent_id=agent.id, notes=notes, fields=tuple(pairs))
-    _, refused = _run(request, conversation_id, command)
-    return refused or back(f"/conversations/{conversation_id}")
+    return run_commands(request, f"/conversations/{conversation_id}", command)

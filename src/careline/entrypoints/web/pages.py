@@ -3,6 +3,7 @@ autoescaping: social content is shown as text, never run. State changes go throu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -171,14 +172,14 @@ def inbox_fragment(
 
 
 # -- one conversation -------------------------------------------------------------------------------------------
-def _visible_or_refuse(request: Request, agent: Any, conversation_id: str) -> None:
+def visible_or_refuse(request: Request, agent: Any, conversation_id: str) -> None:
     if not reads.can_view(careline_of(request).engine, agent, conversation_id):
         raise PageForbidden("this private conversation belongs to another team")
 
 
 @router.get("/conversations/{conversation_id}")
 def conversation_page(request: Request, agent: SignedIn, conversation_id: str) -> HTMLResponse:
-    _visible_or_refuse(request, agent, conversation_id)
+    visible_or_refuse(request, agent, conversation_id)
     careline = careline_of(request)
     engine = careline.engine
     found = reads.conversation(engine, conversation_id)
@@ -214,14 +215,21 @@ def invitation(name: str | None) -> dict[str, str]:
     return {"invite": INVITE.format(name=who), "text": OPENER.format(name=who)}
 
 
+def run_commands(request: Request, page: str, *commands: Any, then: str | Callable[[], str] | None = None) -> Response:
+    """A form's commands, in order, then on to `then` (a path, or a function giving it once they ran; default:
+    back to `page`); a refusal goes back to `page` with its reason as the page's error line."""
+    for command in commands:
+        try:
+            careline_of(request).handle(command)
+        except CarelineError as error:
+            return back(f"{page}{'&' if '?' in page else '?'}error={quote(str(error))}")
+    return back(then() if callable(then) else then or page)
+
+
 def _act(request: Request, agent: Any, conversation_id: str, command: Any) -> Response:
-    """Run a command for the conversation page; a refusal comes back as the page's error line."""
-    _visible_or_refuse(request, agent, conversation_id)
-    try:
-        careline_of(request).handle(command)
-    except CarelineError as error:
-        return back(f"/conversations/{conversation_id}?error={quote(str(error))}")
-    return back(f"/conversations/{conversation_id}")
+    """A command of the conversation page."""
+    visible_or_refuse(request, agent, conversation_id)
+    return run_commands(request, f"/conversations/{conversation_id}", command)
 
 
 @router.post("/conversations/{conversation_id}/reply")
@@ -236,7 +244,7 @@ def reply(
     confirm: str = Form("", max_length=1),
 ) -> Response:
     if confirm != "1":  # collision detection (docs/web.md#collision-detection)
-        _visible_or_refuse(request, agent, conversation_id)
+        visible_or_refuse(request, agent, conversation_id)
         warning = crossing(careline_of(request).engine, conversation_id, agent.id, seen_message_id)
         if warning:
             # Not sent: the page again, with the reply that crossed it, the warning, and this reply kept to send

@@ -320,6 +320,12 @@ def presence(engine: Engine, agent_id: str) -> dict[str, Any]:
     }
 
 
+def customer_of(engine: Engine, conversation_id: str) -> str | None:
+    c = t.conversations.c
+    with engine.connect() as db:
+        return db.execute(sa.select(c.customer_id).where(c.id == conversation_id)).scalar()
+
+
 def linked_private(engine: Engine, conversation_id: str) -> str | None:
     c = t.conversations.c
     with engine.connect() as db:
