@@ -25,7 +25,7 @@ from careline.adapters.db.engine import write_transaction
 from careline.adapters.db.uow import append_events
 from careline.adapters.secret_box import SecretBox
 from careline.channels.model import ChannelAccount
-from careline.channels.ports import Delivery, DeliveryError
+from careline.channels.ports import Delivery, DeliveryError, Outbound
 from careline.channels.registry import ChannelRegistry
 from careline.conversations.events import MessageDelivered, MessageDeliveryFailed
 from careline.conversations.model import Message
@@ -139,16 +139,16 @@ class DeliveryWorker:
         log.warning("delivery of %s failed: %s", row.message_id, reason)
 
     def _deliver(self, claim: Claim) -> None:
-        loaded = self._load(claim.message_id)
+        loaded = self._load(claim)
         if loaded is None:
             self._failed(claim, f"message {claim.message_id} no longer exists", retryable=False)
             return
-        message, account, reply_to = loaded
+        outbound, account = loaded
         adapter = self._registry.for_kind(account.kind.value)
         try:
             if adapter is None:
                 raise DeliveryError(f"no connector is configured for channel {account.kind.value}", retryable=False)
-            delivery = adapter.deliver(account, message, reply_to, claim.idempotency_key)
+            delivery = adapter.deliver(account, outbound)
         except DeliveryError as error:
             self._failed(claim, str(error), error.retryable)
             return
@@ -156,24 +156,18 @@ class DeliveryWorker:
             log.exception("adapter %s crashed", account.kind.value)
             self._failed(claim, f"adapter error: {error}", retryable=True)
             return
-        self._delivered(claim, message, account, delivery)
+        self._delivered(claim, outbound.message, account, delivery)
 
-    def _load(self, message_id: str) -> tuple[Message, ChannelAccount, str | None] | None:
-        """The reply, its account and the platform id it answers; None when the message is gone."""
-        m = t.messages.c
+    def _load(self, claim: Claim) -> tuple[Outbound, ChannelAccount] | None:
+        """The reply in its context (channels/ports.py#Outbound) and its account; None when the message is gone."""
         with self._engine.connect() as db:
-            found = db.execute(sa.select(t.messages).where(m.id == message_id)).one_or_none()
+            found = db.execute(sa.select(t.messages).where(t.messages.c.id == claim.message_id)).one_or_none()
             if found is None:
                 return None
             message = rows.message_from_row(found)
             account = AccountRepository(db, self._secrets).get(message.channel_account_id)
-            reply_to = db.execute(
-                sa.select(m.platform_message_id)
-                .where(m.conversation_id == message.conversation_id, m.direction == "inbound")
-                .order_by(m.created_at.desc())
-                .limit(1)
-            ).scalar()
-        return message, account, reply_to
+            outbound = outbound_context(db, message, claim.idempotency_key)
+        return outbound, account
 
     def _delivered(self, claim: Claim, message: Message, account: ChannelAccount, delivery: Delivery) -> None:
         now = self._clock()
@@ -230,6 +224,48 @@ class DeliveryWorker:
         append_events(db, [failed], now)
         if give_up:
             db.execute(sa.update(t.messages).where(t.messages.c.id == message_id).values(delivery_status="failed"))
+
+
+def outbound_context(db: sa.Connection, message: Message, idempotency_key: str) -> Outbound:
+    """What the adapter needs besides the text: the thread so far, whom it answers, where a private one came from."""
+    m = t.messages.c
+    earlier = list(
+        db.execute(
+            sa.select(m.platform_message_id, m.direction, m.author_external_id, m.id)
+            .where(m.conversation_id == message.conversation_id, m.visibility != "note", m.id != message.id)
+            .order_by(m.created_at, m.id)
+        )
+    )
+    inbound = [row for row in earlier if row.direction == "inbound"]
+    latest = inbound[-1] if inbound else None
+    recipient = latest.author_external_id if latest else None
+    origin = None
+    if latest is None:  # a conversation the agent opened: taken private from a public thread
+        public = db.execute(
+            sa.select(t.conversations.c.id).where(t.conversations.c.private_conversation_id == message.conversation_id)
+        ).first()
+        if public is not None:
+            source = db.execute(
+                sa.select(m.platform_message_id, m.author_external_id)
+                .where(m.conversation_id == public.id, m.direction == "inbound")
+                .order_by(m.created_at.desc(), m.id.desc())
+                .limit(1)
+            ).first()
+            if source is not None:
+                origin, recipient = source.platform_message_id, source.author_external_id
+    first = None
+    if inbound:
+        first_row = db.execute(sa.select(t.messages).where(m.id == inbound[0].id)).one()
+        first = rows.message_from_row(first_row)
+    return Outbound(
+        message=message,
+        idempotency_key=idempotency_key,
+        reply_to=latest.platform_message_id if latest else None,
+        recipient=recipient,
+        origin=origin,
+        thread=tuple(row.platform_message_id for row in earlier if row.platform_message_id),
+        first=first,
+    )
 
 
 def _store_platform_id(db: sa.Connection, message_id: str, platform_id: str) -> bool:

@@ -14,6 +14,28 @@ class Delivery:
     platform_message_id: str | None
 
 
+@dataclasses.dataclass(frozen=True)
+class Outbound:
+    """One reply to publish, with what any platform needs to put it on the right thread for the right person.
+
+    ``reply_to``: the platform id of the customer's latest message in this conversation (None in a conversation
+    the agent opened, e.g. one taken private). ``recipient``: the customer's own id on this channel (a PSID, an
+    X user id, an email address, a chat visitor), from their latest message here or, for a conversation taken
+    private, from the public thread it came from. ``origin``: for a conversation taken private, the platform id
+    of the public post it came from (Meta's private reply to a comment answers that comment). ``thread``: the
+    platform ids of the conversation's messages so far, oldest first (email's References). ``first``: the
+    conversation's first customer message (its subject, for email), when there is one.
+    """
+
+    message: Message
+    idempotency_key: str
+    reply_to: str | None = None
+    recipient: str | None = None
+    origin: str | None = None
+    thread: tuple[str, ...] = ()
+    first: Message | None = None
+
+
 class DeliveryError(Exception):
     """Delivery failed; ``retryable`` says whether trying again later may succeed."""
 
@@ -25,10 +47,8 @@ class DeliveryError(Exception):
 class ChannelAdapter(Protocol):
     kind: str
 
-    def deliver(
-        self, account: ChannelAccount, message: Message, reply_to: str | None, idempotency_key: str
-    ) -> Delivery:
-        """Publish an outbound reply on the platform, or raise DeliveryError."""
+    def deliver(self, account: ChannelAccount, outbound: Outbound) -> Delivery:
+        """Publish an outbound reply on the platform, or raise DeliveryError (retryable or not)."""
         ...
 
 

@@ -10,9 +10,8 @@ import json
 import httpx
 
 from careline.channels.model import ChannelAccount, SecretsUnreadable
-from careline.channels.ports import Delivery, DeliveryError
+from careline.channels.ports import Delivery, DeliveryError, Outbound
 from careline.channels.signing import SIGNING_SECRET, signed_headers
-from careline.conversations.model import Message
 from careline.kernel.clock import Clock, utcnow
 
 
@@ -23,9 +22,8 @@ class ApiChannel:
         self._client = client
         self._clock = clock
 
-    def deliver(
-        self, account: ChannelAccount, message: Message, reply_to: str | None, idempotency_key: str
-    ) -> Delivery:
+    def deliver(self, account: ChannelAccount, outbound: Outbound) -> Delivery:
+        message = outbound.message
         if not account.callback_url:
             raise DeliveryError(f"channel account {account.name} has no callback_url", retryable=False)
         body = {
@@ -34,11 +32,12 @@ class ApiChannel:
             "account": account.name,
             "visibility": message.visibility.value,
             "text": message.text,
-            "reply_to": reply_to,
+            "reply_to": outbound.reply_to,
+            "recipient": outbound.recipient,
             "created_at": message.created_at.isoformat(),
         }
         content = json.dumps(body).encode()
-        headers = {"Idempotency-Key": idempotency_key, "Content-Type": "application/json"}
+        headers = {"Idempotency-Key": outbound.idempotency_key, "Content-Type": "application/json"}
         headers.update(self._signature(account, content))
         try:
             response = self._client.post(account.callback_url, content=content, headers=headers)
