@@ -27,7 +27,15 @@ from careline.alerts.handlers import AlertHandlers
 from careline.approvals.handlers import ApprovalHandlers
 from careline.canned.handlers import CannedHandlers
 from careline.channels.adapters.api import ApiChannel
+from careline.channels.adapters.email_out import EmailChannel
+from careline.channels.adapters.meta_graph import MetaGraphChannel
+from careline.channels.adapters.voice import VoiceChannel
+from careline.channels.adapters.webchat import WebChatChannel
+from careline.channels.adapters.x_out import XChannel
+from careline.channels.email_config import EmailConfigHandlers
+from careline.channels.handlers import ChannelHandlers
 from careline.channels.registry import ChannelRegistry
+from careline.channels.x_handlers import XHandlers
 from careline.config import Settings
 from careline.contacts.handlers import ContactHandlers
 from careline.conversations import events as conversation_events
@@ -47,6 +55,7 @@ from careline.triage.pii import PiiDetector
 from careline.triage.pipeline import Triage, load_models
 from careline.unit_of_work import UnitOfWork
 from careline.voice.handlers import VoiceHandlers
+from careline.webchat.handlers import WebChatHandlers
 
 # What can put work in front of an agent, or free one: each triggers one routing pass.
 DIRECTORY_CHANGES = (AgentCreated, AgentProfileChanged, QueueCreated, QueueRoutingChanged)
@@ -129,6 +138,7 @@ def bootstrap(settings: Settings, clock: Clock = utcnow, http: httpx.Client | No
     )
     ingestor = Ingestor(uow_factory, clock, triage, refresh=categories.refresh)
     bus.register(IngestMessages, ingestor.ingest)
+    voice = VoiceChannel(http, clock)  # click-to-call's dial requests to the PBX
     handler_groups = (
         ConversationHandlers(uow_factory, clock),
         AdminHandlers(uow_factory, clock),
@@ -138,7 +148,9 @@ def bootstrap(settings: Settings, clock: Clock = utcnow, http: httpx.Client | No
         DepartmentHandlers(uow_factory, clock),
         ApprovalHandlers(uow_factory, clock),
         CannedHandlers(uow_factory, clock),
-        VoiceHandlers(uow_factory, clock),
+        EmailConfigHandlers(uow_factory, clock),
+        VoiceHandlers(uow_factory, clock, dialer=voice),
+        WebChatHandlers(uow_factory, clock),
     )
     for handlers in handler_groups:
         for command_type, handler in handlers.commands().items():
@@ -155,7 +167,21 @@ def bootstrap(settings: Settings, clock: Clock = utcnow, http: httpx.Client | No
     bus.subscribe(router.on_directory, *DIRECTORY_CHANGES)
     bus.subscribe(router.on_events, *ROUTING_TRIGGERS)
 
-    registry = ChannelRegistry([ApiChannel(http, clock)])
+    registry = ChannelRegistry(
+        [
+            ApiChannel(http, clock),
+            voice,
+            MetaGraphChannel(http, "facebook", clock),
+            MetaGraphChannel(http, "instagram", clock),
+            WebChatChannel(),
+            XChannel(http),
+            EmailChannel(),
+        ]
+    )
+    for command_type, handler in ChannelHandlers(uow_factory, clock, registry).commands().items():
+        bus.register(command_type, handler)  # receipts, comment moderation: they need the adapters
+    for command_type, handler in XHandlers(uow_factory, clock, registry).commands().items():
+        bus.register(command_type, handler)  # X's settings and likes
     delivery = DeliveryWorker(engine, registry, clock, settings.delivery_max_attempts, secrets=secrets)
     return Careline(
         settings,

@@ -36,6 +36,35 @@ class Settings(BaseSettings):
     # new-key`) or a passphrase of 16 characters or more. Without it, accounts cannot be given secrets. Checked
     # by bootstrap (adapters/secret_box.py), not here: a validation error would print the value.
     secret_key: SecretStr | None = Field(default=None, repr=False)
+    # Email channel (docs/channels.md#email).
+    email_max_attachment_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=0, description="an email attachment larger than this is not stored (skipped)"
+    )
+    email_max_attachments_bytes: int = Field(
+        default=25 * 1024 * 1024, ge=0, description="at most this much of one email's attachments is stored"
+    )
+    email_max_message_bytes: int = Field(
+        default=40 * 1024 * 1024,
+        ge=1024,
+        description="a bigger mail is refused by the SMTP receiver (552), and only its headers are read over IMAP",
+    )
+    email_imap_poll: bool = Field(
+        default=True, description="`careline serve` polls the IMAP mailboxes of email accounts that have imap_host"
+    )
+    email_poll_seconds: float = Field(
+        default=30.0, gt=0, description="how often a mailbox without IDLE is polled; the longest IDLE wait too"
+    )
+    smtp_receiver_port: int | None = Field(
+        default=None, ge=0, le=65535, description="`careline serve` also receives mail by SMTP on this port"
+    )
+    smtp_receiver_host: str = Field(default="127.0.0.1", description="the address the SMTP receiver listens on")
+    # X in poll mode (docs/channels.md#x-twitter).
+    x_poll_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="how often `careline serve` looks for X streams due a poll (each account's poll_seconds says "
+        "how often each is swept); 0 turns the X poller off in this process (run it in one process only)",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -13,6 +13,7 @@ from careline.agents.ports import AgentRepository, QueueRepository
 from careline.alerts.ports import AlertRepository
 from careline.approvals.ports import ApprovalRepository
 from careline.canned.ports import CannedRepository
+from careline.channels.attachments import AttachmentRepository
 from careline.channels.ports import AccountRepository
 from careline.contacts.ports import CustomerRepository
 from careline.conversations.ports import ConversationRepository, MessageRepository
@@ -52,6 +53,8 @@ class UnitOfWork(Protocol):
     def canned(self) -> CannedRepository: ...
     @property
     def calls(self) -> CallRepository: ...
+    @property
+    def attachments(self) -> AttachmentRepository: ...
 
     def __enter__(self) -> Self: ...
 

@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from careline.adapters.secret_box import new_key
 from careline.config import Settings
 
-from .conftest import inbound
+from .conftest import CallbackServer, inbound
 
 NUMBER = "+14155550123"
 SECRET = "pbx-signing-secret-0123456789"
@@ -170,3 +170,41 @@ def test_bad_events_are_422_and_unknown_accounts_404(client: httpx.Client, pbx: 
     assert call_event(client, pbx, "c1", "ringing", account="nowhere").status_code == 404
     not_json = client.post("/api/v1/voice/events", content=b"ring ring", headers=pbx)
     assert not_json.status_code == 400
+
+
+def test_click_to_call_hands_the_signed_dial_request_to_the_pbx_and_reports_a_refusal(
+    client: httpx.Client, admin: dict[str, str], pbx: dict[str, str], make_agent: Maker
+) -> None:
+    agent, agent_auth = make_agent("Ana")
+    without_url = client.post(
+        "/api/v1/voice/calls", json={"account": "switchboard", "number": NUMBER}, headers=agent_auth
+    )
+    assert without_url.json()["handed_over"] is False
+    assert "no callback_url" in without_url.json()["hand_over_error"]
+
+    with CallbackServer(statuses=[200, 503]) as telephony:
+        account = {"kind": "voice", "name": "cloud-pbx", "callback_url": telephony.url}
+        created = client.post("/api/v1/channel-accounts", json=account, headers=admin).json()
+        secrets = {"secrets": {"signing_secret": SECRET}}
+        assert client.put(f"/api/v1/channel-accounts/{created['id']}/secrets", json=secrets, headers=admin).is_success
+
+        taken = client.post("/api/v1/voice/calls", json={"account": "cloud-pbx", "number": NUMBER}, headers=agent_auth)
+        refused = client.post(
+            "/api/v1/voice/calls", json={"account": "cloud-pbx", "number": NUMBER}, headers=agent_auth
+        )
+
+    assert (taken.status_code, taken.json()["handed_over"], taken.json()["hand_over_error"]) == (201, True, None)
+    [first, second] = telephony.received
+    assert first.body == taken.json()["dial_request"]
+    assert first.body["number"] == NUMBER and first.body["agent"]["id"] == agent["id"]
+    assert first.headers["Idempotency-Key"] == f"dial:{taken.json()['call']['id']}"
+    stamp = first.headers["X-Careline-Timestamp"]
+    expected = hmac.new(SECRET.encode(), f"{stamp}.".encode() + first.raw, hashlib.sha256).hexdigest()
+    assert first.headers["X-Careline-Signature"] == f"sha256={expected}"
+
+    assert refused.status_code == 201
+    assert (refused.json()["handed_over"], refused.json()["hand_over_error"]) == (
+        False,
+        "the telephony system answered 503",
+    )
+    assert second.body["call_id"] == refused.json()["call"]["call_id"]

@@ -114,7 +114,8 @@ def test_a_messenger_message_lands_in_the_customer_private_thread(
     answer = deliver(client, page, json.dumps(batch).encode())
 
     assert answer.status_code == 200, answer.text
-    assert answer.json() == {"created": 2, "duplicates": 0, "ignored": 1}  # the echo
+    expected = {"created": 2, "duplicates": 0, "ignored": 1, "receipts": 0, "repeat": False, "queued": False}
+    assert answer.json() == expected  # ignored: the echo
     dm, second_dm = messages(app)
     assert dm["conversation_id"] == second_dm["conversation_id"] and dm["visibility"] == "private"
     conversation = client.get(f"/api/v1/conversations/{dm['conversation_id']}", headers=admin)

@@ -69,7 +69,10 @@ def test_a_reply_is_stored_queued_for_delivery_and_logged_in_one_transaction(
 
     [reply] = desk.rows(t.messages, t.messages.c.id == message_id)
     assert (reply.direction, reply.visibility, reply.delivery_status, reply.agent_id) == (
-        "outbound", "public", "queued", bo.id,
+        "outbound",
+        "public",
+        "queued",
+        bo.id,
     )
     [outbox] = desk.rows(t.outbox)
     assert (outbox.kind, outbox.message_id, outbox.status, outbox.attempts) == ("deliver", message_id, "pending", 0)
@@ -108,7 +111,12 @@ def test_only_the_assignee_or_a_supervisor_may_reply(desk: Desk, bo: Agent, cy: 
 
 @pytest.mark.parametrize(
     ("text", "visibility", "error"),
-    [("  ", "public", "a reply needs text"), ("x" * 10_001, "public", "limited to"), ("ok", "note", "visibility")],
+    [
+        ("  ", "public", "a reply needs text"),
+        ("x" * 10_001, "public", "limited to"),
+        ("ok", "note", "visibility"),
+        ("中" * 141, "public", "limited to 280"),  # 141 characters, 282 as X counts them (docs/channels.md)
+    ],
 )
 def test_invalid_replies_are_refused_before_anything_is_written(
     desk: Desk, bo: Agent, conversation_id: str, text: str, visibility: str, error: str
@@ -222,3 +230,15 @@ def test_a_private_conversation_is_triaged_into_its_public_threads_queue(
     assert private.queue_id == public.queue_id and private.priority == public.priority
     assert desk.event_types(private_id)[:2] == ["conversation.created", "conversation.triaged"]
     assert desk.app.reports.summary()["conversations"]["by_queue"] == {"general": 2}
+
+
+@pytest.mark.parametrize("kind", ["email", "webchat"])
+def test_a_reply_on_a_channel_whose_only_audience_is_the_customer_is_private(desk: Desk, bo: Agent, kind: str) -> None:
+    desk.account("help", kind=kind)
+    inbound = desk.message("where is my refund?", channel=kind, account="help", author_id="casey@example.com")
+    conversation_id = desk.conversation_of(desk.ingest(inbound))
+
+    reply_id = desk.app.handle(cmd.SendReply(conversation_id=conversation_id, agent_id=bo.id, text="On its way"))
+
+    [reply] = desk.rows(t.messages, t.messages.c.id == reply_id)
+    assert (reply.visibility, reply.delivery_status) == ("private", "queued")

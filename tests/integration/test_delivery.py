@@ -17,7 +17,9 @@ from careline.adapters.db import tables as t
 from careline.agents import commands as admin
 from careline.bootstrap import Careline, bootstrap
 from careline.config import Settings
-from careline.conversations.commands import SendReply
+from careline.conversations import queries
+from careline.conversations.commands import RetryDelivery, SendReply
+from careline.kernel.errors import Conflict, Forbidden
 from integration.support import Desk, ManualClock
 
 MAX_ATTEMPTS = 3
@@ -355,3 +357,59 @@ class Neighbour:
 
     def close(self) -> None:
         self._db.close()
+
+
+def test_the_callback_names_the_reply_s_thread_and_recipient(replies: Replies) -> None:
+    reply = replies.send(author="cust-7")
+
+    drain(replies.app, replies.desk.clock, passes=1)
+
+    [post] = replies.posts(reply)
+    assert post.body is not None
+    inbound = replies.desk.rows(t.messages, t.messages.c.direction == "inbound")
+    assert (post.body["recipient"], post.body["reply_to"]) == ("cust-7", inbound[-1].platform_message_id)
+
+
+def test_a_dead_letter_is_listed_and_a_retry_delivers_it_with_the_same_key(replies: Replies) -> None:
+    replies.callback.script(Answer(503))
+    reply = replies.send()
+    drain(replies.app, replies.desk.clock)
+    [dead], total = queries.failed_deliveries(replies.app.engine)
+    assert (total, dead["message_id"], dead["attempts"], dead["last_error"]) == (
+        1,
+        reply,
+        MAX_ATTEMPTS,
+        "callback answered 503",
+    )
+    assert (dead["agent"], dead["channel"], dead["text"]) == ("ana", "api", "we are on it")
+
+    replies.callback.script(answer_json({"platform_message_id": "x9"}))
+    replies.app.handle(RetryDelivery(message_id=reply, agent_id=replies.agent.id))
+    assert replies.message(reply).delivery_status == "queued"
+    assert queries.failed_deliveries(replies.app.engine) == ([], 0)
+    drain(replies.app, replies.desk.clock, passes=1)
+
+    posts = replies.posts(reply)
+    assert len(posts) == MAX_ATTEMPTS + 1
+    assert {p.idempotency_key for p in posts} == {f"deliver:{reply}"}
+    assert (replies.message(reply).delivery_status, replies.message(reply).platform_message_id) == ("delivered", "x9")
+    [retried] = replies.desk.events(None, "message.delivery_retried")
+    assert retried.data == {"message_id": reply, "previous_error": "callback answered 503"}
+
+
+def test_only_a_failed_reply_can_be_retried_and_only_by_its_author_or_a_supervisor(replies: Replies) -> None:
+    replies.callback.script(Answer(400))
+    reply = replies.send()
+    with pytest.raises(Conflict, match="has not failed"):
+        replies.app.handle(RetryDelivery(message_id=reply, agent_id=replies.agent.id))
+    drain(replies.app, replies.desk.clock, passes=1)
+    assert replies.message(reply).delivery_status == "failed"
+
+    other = replies.desk.agent("bo")
+    with pytest.raises(Forbidden):
+        replies.app.handle(RetryDelivery(message_id=reply, agent_id=other.id))
+    boss = replies.desk.agent("sam", role="supervisor")
+    replies.app.handle(RetryDelivery(message_id=reply, agent_id=boss.id))
+    assert replies.outbox(reply).status == "pending"
+    with pytest.raises(Conflict, match="has not failed"):
+        replies.app.handle(RetryDelivery(message_id=reply, agent_id=boss.id))

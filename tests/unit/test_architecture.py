@@ -13,7 +13,7 @@ import careline
 ROOT = Path(careline.__file__).parent
 CONTEXTS = (
     "kernel", "conversations", "contacts", "agents", "channels", "routing", "triage", "ingestion", "reporting",
-    "alerts", "departments", "approvals", "voice",
+    "alerts", "departments", "approvals", "voice", "webchat", "canned",
 )
 DOMAIN_FILES = (
     "model.py", "events.py", "commands.py", "handlers.py", "ports.py", "policies.py", "metrics.py", "rules.py",

@@ -231,7 +231,7 @@ def outbound_context(db: sa.Connection, message: Message, idempotency_key: str) 
     m = t.messages.c
     earlier = list(
         db.execute(
-            sa.select(m.platform_message_id, m.direction, m.author_external_id, m.id)
+            sa.select(m.platform_message_id, m.direction, m.author_external_id, m.id, m.created_at)
             .where(m.conversation_id == message.conversation_id, m.visibility != "note", m.id != message.id)
             .order_by(m.created_at, m.id)
         )
@@ -261,6 +261,7 @@ def outbound_context(db: sa.Connection, message: Message, idempotency_key: str) 
         message=message,
         idempotency_key=idempotency_key,
         reply_to=latest.platform_message_id if latest else None,
+        last_inbound_at=latest.created_at if latest else None,
         recipient=recipient,
         origin=origin,
         thread=tuple(row.platform_message_id for row in earlier if row.platform_message_id),

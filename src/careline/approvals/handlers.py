@@ -10,6 +10,7 @@ from careline.agents.model import Role
 from careline.approvals import commands as cmd
 from careline.approvals.events import AgentApprovalSet, RiskyWordsSet
 from careline.approvals.model import REJECTED, Approval, clean_words
+from careline.channels.lengths import counted_length
 from careline.conversations.handlers import MAX_REPLY
 from careline.conversations.model import reply_limit
 from careline.kernel.clock import Clock
@@ -75,7 +76,7 @@ class ApprovalHandlers:
             text = approval.approve(approver, c.text, at=now)
             channel = uow.accounts.get(conversation.channel_account_id).kind.value
             limit = reply_limit(channel, message.visibility.value, MAX_REPLY)
-            if len(text) > limit:
+            if counted_length(channel, message.visibility.value, text) > limit:
                 raise InvalidInput(f"a {message.visibility.value} reply on {channel} is limited to {limit} characters")
             message.text, message.delivery_status = text, "queued"
             _decide(uow, approval)

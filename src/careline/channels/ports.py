@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Protocol
+from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 from careline.channels.model import ChannelAccount
 from careline.conversations.model import Message
@@ -34,6 +35,7 @@ class Outbound:
     origin: str | None = None
     thread: tuple[str, ...] = ()
     first: Message | None = None
+    last_inbound_at: datetime | None = None  # when the customer last wrote here (Meta's 24-hour window)
 
 
 class DeliveryError(Exception):
@@ -49,6 +51,15 @@ class ChannelAdapter(Protocol):
 
     def deliver(self, account: ChannelAccount, outbound: Outbound) -> Delivery:
         """Publish an outbound reply on the platform, or raise DeliveryError (retryable or not)."""
+        ...
+
+
+@runtime_checkable
+class CommentModerator(Protocol):
+    """An adapter whose platform lets the brand hide a customer's public comment (Facebook, Instagram)."""
+
+    def set_comment_hidden(self, account: ChannelAccount, comment_id: str, hidden: bool) -> None:
+        """Hide (or show again) the comment on the platform, or raise DeliveryError."""
         ...
 
 

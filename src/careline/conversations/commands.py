@@ -60,3 +60,11 @@ class TakePrivate:
     conversation_id: str
     agent_id: str
     text: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RetryDelivery:
+    """Send a reply whose delivery failed for good back to the outbox (the dead-letter view's retry)."""
+
+    message_id: str
+    agent_id: str

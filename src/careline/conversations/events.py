@@ -128,6 +128,15 @@ class MessageDelivered(Event):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class MessageDeliveryRetried(Event):
+    """Someone sent a reply that had failed for good back to the outbox, for a fresh round of attempts."""
+
+    name = "message.delivery_retried"
+    message_id: str
+    previous_error: str | None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class MessageDeliveryFailed(Event):
     name = "message.delivery_failed"
     message_id: str

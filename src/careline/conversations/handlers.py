@@ -8,20 +8,23 @@ from typing import Any
 
 from careline.agents.model import Agent, Role
 from careline.approvals.policy import hold_for_approval
+from careline.channels.lengths import counted_length
 from careline.conversations import commands as cmd
-from careline.conversations.events import AgentsMentioned
+from careline.conversations.events import AgentsMentioned, MessageDeliveryRetried
 from careline.conversations.model import (
     Conversation,
     Direction,
     Message,
     Visibility,
+    human_agent_allowed,
     mentioned,
     private_thread,
     reply_limit,
+    reply_visibility,
     reply_window_closes,
 )
 from careline.kernel.clock import Clock
-from careline.kernel.errors import Conflict, InvalidInput
+from careline.kernel.errors import Conflict, Forbidden, InvalidInput
 from careline.kernel.events import Event
 from careline.kernel.ids import new_id
 from careline.unit_of_work import UnitOfWork
@@ -47,6 +50,7 @@ class ConversationHandlers:
             cmd.ResolveConversation: self.resolve,
             cmd.ReopenConversation: self.reopen,
             cmd.TakePrivate: self.take_private,
+            cmd.RetryDelivery: self.retry_delivery,
         }
 
     def accept(self, c: cmd.AcceptConversation) -> Result:
@@ -62,20 +66,24 @@ class ConversationHandlers:
             raise InvalidInput("visibility must be public or private")
         with self._uow() as uow:
             conversation, agent = _load_for_work(uow, c.conversation_id, c.agent_id)
-            channel = uow.accounts.get(conversation.channel_account_id).kind.value
-            limit = reply_limit(channel, c.visibility, MAX_REPLY)
-            if len(text) > limit:
-                raise InvalidInput(f"a {c.visibility} reply on {channel} is limited to {limit} characters")
+            account = uow.accounts.get(conversation.channel_account_id)
+            channel, human_agent = account.kind.value, human_agent_allowed(account.config)
+            visibility = reply_visibility(channel, c.visibility)
+            limit = reply_limit(channel, visibility, MAX_REPLY)
+            if counted_length(channel, visibility, text) > limit:
+                raise InvalidInput(f"a {visibility} reply on {channel} is limited to {limit} characters")
             now = self._clock()
-            closes = reply_window_closes(channel, c.visibility, uow.messages.last_inbound_at(conversation.id))
+            last_inbound = uow.messages.last_inbound_at(conversation.id)
+            closes = reply_window_closes(channel, visibility, last_inbound, human_agent=human_agent)
             if closes is not None and now > closes:
+                within = "7 days (human-agent tag)" if human_agent else "24 hours"
                 raise Conflict(
-                    f"{channel} takes a private message only within 24 hours of the customer's last message; "
+                    f"{channel} takes a private message only within {within} of the customer's last message; "
                     f"that window closed at {closes:%Y-%m-%d %H:%M} UTC: reply in public, or wait for them to write"
                 )
             if conversation.assignee_id is None:
                 conversation.accept(agent.id, at=now)  # answering an unassigned post takes it
-            message = _outbound(conversation, agent, text, Visibility(c.visibility), now)
+            message = _outbound(conversation, agent, text, Visibility(visibility), now)
             if hold_for_approval(uow, agent, message, now):  # waits for an approver, undelivered (docs/approvals.md)
                 uow.messages.add_many([message])
                 return message.id, uow.commit()
@@ -190,6 +198,32 @@ class ConversationHandlers:
             uow.messages.add_many([message])
             uow.enqueue_effect("deliver", f"deliver:{message.id}", {"message_id": message.id}, message.id)
             return private.id, uow.commit()
+
+    def retry_delivery(self, c: cmd.RetryDelivery) -> Result:
+        """Supervisors retry any failed reply; an agent only their own."""
+        with self._uow() as uow:
+            message = uow.messages.get(c.message_id)
+            agent = uow.agents.get(c.agent_id)
+            if agent.role not in (Role.ADMIN, Role.SUPERVISOR) and message.agent_id != agent.id:
+                raise Forbidden("only a supervisor, or the agent who wrote it, may retry a reply")
+            if message.delivery_status != "failed":
+                raise Conflict(f"reply {message.id} has not failed (it is {message.delivery_status or 'not a reply'})")
+            now = self._clock()
+            previous = uow.messages.requeue_delivery(message.id, now)
+            if previous is None:
+                raise Conflict(f"reply {message.id} has no failed delivery to retry")
+            message.delivery_status = "queued"
+            uow.messages.update_outbound(message)
+            uow.record(
+                MessageDeliveryRetried(
+                    occurred_at=now,
+                    actor=f"agent:{agent.id}",
+                    conversation_id=message.conversation_id,
+                    message_id=message.id,
+                    previous_error=previous,
+                )
+            )
+            return message.id, uow.commit()
 
 
 def _text(text: str, what: str) -> str:

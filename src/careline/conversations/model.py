@@ -375,6 +375,16 @@ class Conversation:
         )
 
 
+# Channels whose only audience is the customer: a reply there is private whatever the agent chose (the API's
+# default is public), so it is delivered, counted and windowed as the private message it is.
+SINGLE_AUDIENCE = frozenset({"email", "webchat", "voice"})
+
+
+def reply_visibility(channel: str, visibility: str) -> str:
+    """The visibility a reply really has on this channel."""
+    return "private" if channel in SINGLE_AUDIENCE else visibility
+
+
 def reply_limit(channel: str, visibility: str, default: int) -> int:
     """How long a reply on this channel may be (the network refuses longer ones)."""
     return REPLY_LIMITS.get(channel, {}).get(visibility, default)
@@ -408,11 +418,24 @@ def mentioned(text: str, people: Iterable[tuple[str, str, str]]) -> list[str]:
 # Meta's standard messaging window: a private message to a customer on Messenger or Instagram must follow their
 # own last message within 24 hours (docs/channels.md); public comment replies have no window.
 REPLY_WINDOWS: dict[str, timedelta] = {"facebook": timedelta(hours=24), "instagram": timedelta(hours=24)}
+# Meta's human-agent tag: an account granted the permission (account config ``human_agent``) may have a person
+# answer for 7 days after the customer's last message (docs/channels.md#facebook-and-instagram).
+HUMAN_AGENT_WINDOWS: dict[str, timedelta] = {"facebook": timedelta(days=7), "instagram": timedelta(days=7)}
+# The conversation page warns this long before a reply window closes.
+REPLY_WINDOW_WARNING = timedelta(hours=1)
 
 
-def reply_window_closes(channel: str, visibility: str, last_customer_message_at: datetime | None) -> datetime | None:
-    """When the network stops taking this private reply (None: no window applies, or the customer never wrote)."""
-    window = REPLY_WINDOWS.get(channel)
+def reply_window_closes(
+    channel: str, visibility: str, last_customer_message_at: datetime | None, *, human_agent: bool = False
+) -> datetime | None:
+    """When the network stops taking this private reply (None: no window applies, or the customer never wrote);
+    ``human_agent``: the account may use Meta's human-agent tag, which keeps the window open 7 days."""
+    window = (HUMAN_AGENT_WINDOWS if human_agent else {}).get(channel) or REPLY_WINDOWS.get(channel)
     if window is None or visibility != "private" or last_customer_message_at is None:
         return None
     return last_customer_message_at + window
+
+
+def human_agent_allowed(config: dict[str, Any]) -> bool:
+    """Whether a channel account's settings say Meta granted it the human-agent permission."""
+    return config.get("human_agent") is True

@@ -25,7 +25,21 @@ class MessageRepository(Protocol):
         """Store a stored reply's text and delivery status (an approver's decision)."""
         ...
 
+    def requeue_delivery(self, message_id: str, at: datetime) -> str | None:
+        """Put the reply's failed outbox row back to pending with a fresh count of attempts (its idempotency key
+        kept, so a platform that saw an earlier attempt can recognise it); the row's last error, or None when the
+        reply has no failed row."""
+        ...
+
     def conversations_of(self, wanted: Mapping[str, Iterable[str]]) -> dict[str, dict[str, str]]: ...
+    def receipt_targets(
+        self, account_id: str, platform_ids: Iterable[str], reader: str, watermark: datetime | None
+    ) -> list[Message]:
+        """The account's replies a platform receipt is about: those it names by platform id and, with a watermark,
+        the private replies sent up to then in the conversations where ``reader`` wrote; only replies the platform
+        took (they have its id), oldest first."""
+        ...
+
     def customer_texts(self, conversation_id: str) -> list[str]:
         """The customer's messages in the conversation, oldest first (what a category is learned from)."""
         ...

@@ -7,13 +7,14 @@ listing must not load whole conversations only to throw most of their fields awa
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from careline.adapters.db import tables as t
-from careline.conversations.model import Status, reply_window_closes
+from careline.conversations.model import REPLY_WINDOW_WARNING, Status, human_agent_allowed, reply_window_closes
 from careline.kernel.errors import InvalidInput, NotFound
 
 MAX_PAGE = 200
@@ -109,8 +110,34 @@ def get_conversation(engine: Engine, conversation_id: str, *, with_messages: boo
             query = _message_select().where(m.conversation_id == conversation_id).order_by(m.created_at, m.id)
             conversation["messages"] = [dict(r._mapping) for r in db.execute(query)]
             last = max((m["created_at"] for m in conversation["messages"] if m["direction"] == "inbound"), default=None)
-            conversation["reply_window_closes_at"] = reply_window_closes(conversation["channel"], "private", last)
+            conversation["reply_window_closes_at"] = reply_window_closes(
+                conversation["channel"], "private", last, human_agent=human_agent_window(db, conversation_id)
+            )
     return conversation
+
+
+def reply_window(engine: Engine, conversation_id: str, channel: str, last_inbound: datetime | None) -> dict[str, Any]:
+    """The private reply window for the conversation page: when it closes (``closes_at``, None when no window
+    applies), when the standard 24 hours end (``standard_closes_at``) and whether the human-agent tag extends it."""
+    with engine.connect() as db:
+        human_agent = human_agent_window(db, conversation_id)
+    closes = reply_window_closes(channel, "private", last_inbound, human_agent=human_agent)
+    standard = reply_window_closes(channel, "private", last_inbound)
+    return {
+        "closes_at": closes,
+        "standard_closes_at": standard,
+        "human_agent": closes != standard,
+        "warn_from": closes - REPLY_WINDOW_WARNING if closes else None,
+    }
+
+
+def human_agent_window(db: sa.Connection, conversation_id: str) -> bool:
+    """Whether the conversation's channel account may use Meta's human-agent tag (7-day window; its config)."""
+    c, a = t.conversations.c, t.channel_accounts.c
+    config = db.execute(
+        sa.select(a.config).join(t.conversations, c.channel_account_id == a.id).where(c.id == conversation_id)
+    ).scalar()
+    return human_agent_allowed(config if isinstance(config, dict) else {})
 
 
 def _message_select() -> sa.Select[Any]:
@@ -158,3 +185,35 @@ def conversation_events(engine: Engine, conversation_id: str) -> list[dict[str, 
             .order_by(e.seq)
         )
         return [dict(r._mapping) for r in db.execute(query)]
+
+
+def failed_deliveries(engine: Engine, limit: int = MAX_PAGE) -> tuple[list[dict[str, Any]], int]:
+    """The dead letters: replies whose delivery failed for good, newest first, with why; and how many there are."""
+    o, m, a, who = t.outbox.c, t.messages.c, t.channel_accounts.c, t.agents.c
+    failed = sa.and_(o.kind == "deliver", o.status == "failed")
+    query = (
+        sa.select(
+            m.id.label("message_id"),
+            m.conversation_id,
+            a.kind.label("channel"),
+            a.name.label("account"),
+            m.visibility,
+            sa.func.coalesce(m.masked_text, m.text).label("text"),
+            m.agent_id,
+            who.name.label("agent"),
+            m.created_at,
+            o.attempts,
+            o.last_error,
+        )
+        .select_from(t.outbox)
+        .join(t.messages, m.id == o.message_id)
+        .join(t.channel_accounts, a.id == m.channel_account_id)
+        .outerjoin(t.agents, who.id == m.agent_id)
+        .where(failed)
+        .order_by(o.id.desc())
+        .limit(limit)
+    )
+    with engine.connect() as db:
+        items = [dict(row._mapping) for row in db.execute(query)]
+        total = db.execute(sa.select(sa.func.count()).select_from(t.outbox).where(failed)).scalar_one()
+    return items, total

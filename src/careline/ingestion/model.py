@@ -8,6 +8,17 @@ from typing import Any
 
 
 @dataclasses.dataclass(frozen=True)
+class InboundAttachment:
+    """A file that came with a message (an email attachment); ``data`` None when it was not stored, and why."""
+
+    filename: str
+    content_type: str
+    size: int
+    data: bytes | None = dataclasses.field(default=None, repr=False)
+    skipped: str | None = None  # why it was not stored (over a size limit)
+
+
+@dataclasses.dataclass(frozen=True)
 class InboundMessage:
     """A message as a channel reports it; ``direction`` outbound is the brand's own post (history)."""
 
@@ -27,6 +38,7 @@ class InboundMessage:
     author_followers: int | None = None
     author_verified: bool = False
     engagements: int | None = None  # likes + reposts + replies so far
+    attachments: tuple[InboundAttachment, ...] = ()  # stored with the message, in the same transaction
 
 
 @dataclasses.dataclass

@@ -20,7 +20,7 @@ from careline.conversations.model import (
     message_thread,
 )
 from careline.ingestion.listening import RuleMatch, matches, with_rules
-from careline.ingestion.model import BatchResult, InboundMessage, ItemResult
+from careline.ingestion.model import BatchResult, InboundAttachment, InboundMessage, ItemResult
 from careline.kernel.ids import new_id
 from careline.triage import listening
 from careline.triage.model import ListeningMatch, ListeningRule, Post, Triager, Verdict
@@ -65,6 +65,7 @@ class BatchWriter:
         self.customers: dict[str, dict[str, str]] = {}  # channel kind -> author id -> customer id
         self.new_customers: list[Customer] = []
         self.new_identities: list[Identity] = []
+        self.attachments: list[tuple[str, InboundAttachment]] = []  # (message id, file) of new messages
 
     def write(self, batch: Sequence[InboundMessage]) -> BatchResult:
         items: list[tuple[int, InboundMessage, ChannelAccount]] = []
@@ -100,6 +101,8 @@ class BatchWriter:
         )
         self.result.customers_created += len(self.new_customers)
         self.uow.messages.add_many(messages)
+        if self.attachments:
+            self.uow.attachments.add_many(self.attachments)
         self.uow.listening.add_matches(self.rule_matches)
         self.result.items.sort(key=lambda r: r.index)
         return self.result
@@ -234,6 +237,7 @@ class BatchWriter:
                 conversation.send(message, actor=f"brand:{item.author_id}")
             known[item.platform_message_id] = conversation.id
             stored.append(message)
+            self.attachments.extend((message.id, attachment) for attachment in item.attachments)
             if verdict is not None:
                 self._observe(index, item, account, message, conversation, verdict)
             self.result.items.append(ItemResult(index, "created", message.id, conversation.id))

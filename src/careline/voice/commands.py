@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
+from typing import Any
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -31,6 +32,14 @@ class StartOutboundCall:
     number: str
     agent_id: str
     customer_id: str | None = None  # the customer the agent calls, when it is known
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class HandOverDial:
+    """Give click-to-call's dial request to the telephony system, when the voice account has a callback URL."""
+
+    call_id: str
+    request: dict[str, Any]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -65,3 +65,18 @@ class CallDialRequested(CallFacts, Event):
 
     name = "call.dial_requested"
     agent_id: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CallDialHandedOver(CallFacts, Event):
+    """Click-to-call: the telephony system took the dial request (POSTed to the voice account's callback URL)."""
+
+    name = "call.dial_handed_over"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CallDialFailed(CallFacts, Event):
+    """Click-to-call: the telephony system could not be given the dial request; the agent is told why."""
+
+    name = "call.dial_failed"
+    reason: str

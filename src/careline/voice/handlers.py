@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from careline.channels.model import ChannelAccount, ChannelKind
+from careline.channels.ports import DeliveryError
 from careline.contacts.events import CustomerCreated
 from careline.contacts.model import Customer, Identity
 from careline.kernel.clock import Clock
@@ -16,10 +17,11 @@ from careline.kernel.errors import Conflict, InvalidInput, NotFound
 from careline.kernel.events import Event
 from careline.kernel.ids import new_id
 from careline.unit_of_work import UnitOfWork
-from careline.voice.commands import ConfigureVoiceAccount, RecordCallEvent, StartOutboundCall
+from careline.voice.commands import ConfigureVoiceAccount, HandOverDial, RecordCallEvent, StartOutboundCall
 from careline.voice.history import file_call
 from careline.voice.model import Call, CallDirection, CallEventType, CallReport
 from careline.voice.numbers import e164
+from careline.voice.ports import Dialer
 
 Result = tuple[Any, list[Event]]
 ATTEMPTS = 3  # two events of one new call, or of one new caller, may race to create it: the loser retries
@@ -36,15 +38,25 @@ class DialRequest:
     request: dict[str, Any]
 
 
+@dataclasses.dataclass(frozen=True)
+class HandOver:
+    """Whether the telephony system took the dial request; why not, when it did not."""
+
+    handed_over: bool
+    reason: str | None = None
+
+
 class VoiceHandlers:
-    def __init__(self, uow_factory: Callable[[], UnitOfWork], clock: Clock) -> None:
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], clock: Clock, dialer: Dialer | None = None) -> None:
         self._uow = uow_factory
         self._clock = clock
+        self._dialer = dialer
 
     def commands(self) -> dict[type, Callable[[Any], Result]]:
         return {
             RecordCallEvent: self.record_event,
             StartOutboundCall: self.start_outbound,
+            HandOverDial: self.hand_over,
             ConfigureVoiceAccount: self.configure,
         }
 
@@ -188,6 +200,31 @@ class VoiceHandlers:
             uow.record(*call.events)
             call.events.clear()
             return DialRequest(call, request), uow.commit()
+
+    def hand_over(self, c: HandOverDial) -> Result:
+        """POST the dial request to the voice account's callback URL (after StartOutboundCall committed: nothing
+        leaves before commit), then record what happened. Without a callback URL the caller passes it on."""
+        with self._uow() as uow:
+            call = uow.calls.get(c.call_id)
+            account = uow.accounts.get(call.channel_account_id)
+        if not account.callback_url:
+            return HandOver(False, "the voice account has no callback_url: the desktop or integration dials"), []
+        if self._dialer is None:
+            return HandOver(False, "no telephony connector is configured"), []
+        try:
+            self._dialer.dial(account, c.request, f"dial:{call.id}")
+            outcome = HandOver(True)
+        except DeliveryError as error:
+            outcome = HandOver(False, str(error))
+        with self._uow() as uow:
+            call = uow.calls.get(c.call_id)
+            if outcome.handed_over:
+                call.dial_handed_over(at=self._clock())
+            else:
+                call.dial_failed(outcome.reason or "", at=self._clock())
+            uow.record(*call.events)
+            call.events.clear()
+            return outcome, uow.commit()
 
     def configure(self, c: ConfigureVoiceAccount) -> Result:
         """The voice account's home region and line (None leaves a setting as it is, "" removes it)."""

@@ -170,6 +170,14 @@ class Call:
                 self.agent_name = report.agent_name
         self.recording_url = report.recording_url or self.recording_url
 
+    def dial_handed_over(self, *, at: datetime) -> None:
+        """The telephony system took click-to-call's dial request; its own events follow."""
+        self.events.append(ev.CallDialHandedOver(**self._facts(at, "system:voice")))
+
+    def dial_failed(self, reason: str, *, at: datetime) -> None:
+        """The telephony system could not be given the dial request: nothing will ring."""
+        self.events.append(ev.CallDialFailed(**self._facts(at, "system:voice"), reason=reason))
+
     def _facts(self, at: datetime, actor: str) -> dict[str, Any]:
         return {
             "occurred_at": at,

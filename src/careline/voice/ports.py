@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
+from careline.channels.model import ChannelAccount
 from careline.voice.model import Call
 
 
@@ -20,4 +22,12 @@ class CallRepository(Protocol):
     def add(self, call: Call) -> None: ...
     def save(self, call: Call) -> None:
         """Store a loaded call's changes; Conflict when someone else changed it meanwhile."""
+        ...
+
+
+class Dialer(Protocol):
+    """Hands click-to-call's dial request to the telephony system (channels/adapters/voice.py)."""
+
+    def dial(self, account: ChannelAccount, request: Mapping[str, Any], idempotency_key: str) -> None:
+        """Send it, or raise channels.ports.DeliveryError saying why the telephony system did not take it."""
         ...

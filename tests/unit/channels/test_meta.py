@@ -127,3 +127,32 @@ def test_signature_is_the_hmac_of_the_raw_body_under_the_app_secret() -> None:
     assert not signature_matches("app-secret", body + b" ", good)
     assert not signature_matches("app-secret", body, None)
     assert not signature_matches("app-secret", body, good.removeprefix("sha256="))
+
+
+def test_messenger_delivery_receipt_names_the_mids_and_the_watermark() -> None:
+    delivery = facebook("messenger_delivery")
+    assert delivery.messages == [] and delivery.ignored == []
+    [receipt] = delivery.receipts
+    assert (receipt.status, receipt.reader) == ("delivered", "6100000000000001")
+    assert receipt.platform_message_ids == ("m_OurReply0000000001",)
+    assert receipt.watermark == datetime(2024, 6, 1, 9, 35, 0, 253000, tzinfo=UTC)
+
+
+def test_messenger_read_receipt_carries_a_watermark() -> None:
+    [receipt] = facebook("messenger_read").receipts
+    assert (receipt.status, receipt.reader, receipt.platform_message_ids) == ("read", "6100000000000001", ())
+    assert receipt.watermark == datetime(2024, 6, 1, 9, 36, 0, 253000, tzinfo=UTC)
+
+
+def test_instagram_read_receipt_names_the_message_seen() -> None:
+    [receipt] = instagram("instagram_read").receipts
+    assert (receipt.status, receipt.reader) == ("read", "1254459154682919")
+    assert receipt.platform_message_ids == ("aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjOurReply",)
+    assert receipt.watermark is None
+
+
+def test_a_receipt_without_a_sender_or_anything_to_mark_is_ignored_on_purpose() -> None:
+    document = fixture("messenger_read")
+    document["entry"][0]["messaging"][0]["read"] = {}
+    delivery = facebook_document(document)
+    assert delivery.receipts == [] and delivery.ignored == ["read receipt without a customer sender, mids or watermark"]

@@ -188,3 +188,15 @@ def test_filing_names_the_conversation_in_the_pending_events() -> None:
 )
 def test_numbers_are_read_into_e164(raw: str | None, region: str | None, expected: str | None) -> None:
     assert e164(raw, region) == expected
+
+
+def test_the_hand_over_of_a_dial_request_is_recorded_and_leaves_the_call_dialing() -> None:
+    taken, refused = new_call(CallDirection.OUTBOUND), new_call(CallDirection.OUTBOUND)
+    for call in (taken, refused):
+        call.dial(agent_id="agt_1", at=T0)
+    taken.dial_handed_over(at=T0)
+    refused.dial_failed("the telephony system answered 503", at=T0)
+    assert names(taken) == ["call.dial_requested", "call.dial_handed_over"]
+    assert names(refused) == ["call.dial_requested", "call.dial_failed"]
+    assert refused.events[-1].data()["reason"] == "the telephony system answered 503"
+    assert taken.state is refused.state is CallState.DIALING

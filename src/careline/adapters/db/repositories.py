@@ -126,6 +126,19 @@ class MessageRepository:
         values = {"text": message.text, "delivery_status": message.delivery_status}
         self._db.execute(sa.update(t.messages).where(t.messages.c.id == message.id).values(**values))
 
+    def requeue_delivery(self, message_id: str, at: datetime) -> str | None:
+        o = t.outbox.c
+        failed = (o.message_id == message_id, o.kind == "deliver", o.status == "failed")
+        found = self._db.execute(sa.select(o.id, o.last_error).where(*failed)).first()
+        if found is None:
+            return None
+        self._db.execute(
+            sa.update(t.outbox)
+            .where(o.id == found.id)
+            .values(status="pending", attempts=0, next_attempt_at=at, last_error=None)
+        )
+        return str(found.last_error or "no reason recorded")
+
     def last_inbound_at(self, conversation_id: str) -> datetime | None:
         """When the customer last wrote in this conversation."""
         m = t.messages.c
@@ -144,6 +157,33 @@ class MessageRepository:
             .limit(20)
         )
         return list(self._db.execute(query).scalars())
+
+    def receipt_targets(
+        self, account_id: str, platform_ids: Iterable[str], reader: str, watermark: datetime | None
+    ) -> list[Message]:
+        m, theirs = t.messages.c, t.messages.alias("theirs").c
+        named = list(platform_ids)[:1000]
+        about: list[Any] = [m.platform_message_id.in_(named)] if named else []
+        if watermark is not None and reader:
+            wrote = sa.select(theirs.conversation_id).where(
+                theirs.channel_account_id == account_id,
+                theirs.direction == "inbound",
+                theirs.author_external_id == reader,
+            )
+            about.append(sa.and_(m.conversation_id.in_(wrote), m.visibility == "private", m.created_at <= watermark))
+        if not about:
+            return []
+        query = (
+            sa.select(t.messages)
+            .where(
+                m.channel_account_id == account_id,
+                m.direction == "outbound",
+                m.platform_message_id.is_not(None),
+                sa.or_(*about),
+            )
+            .order_by(m.created_at, m.id)
+        )
+        return [rows.message_from_row(row) for row in self._db.execute(query)]
 
     def conversations_of(self, wanted: Mapping[str, Iterable[str]]) -> dict[str, dict[str, str]]:
         """Per account id: platform message id -> conversation id, for the ids already stored there.

@@ -529,3 +529,81 @@ calls = sa.Table(  # one phone call as the PBX reports it; a finished one is fil
 
 # Screen pop: a caller's number may be the customer's identity on another channel (an SMS or WhatsApp connector).
 sa.Index("ix_identities_external_id", identities.c.external_id)
+
+
+# -- polled channels: where each stream stands, and each endpoint's request budget (docs/channels.md#x-twitter) --
+channel_cursors = sa.Table(  # one polled stream of an account (X: "mentions", "search:<query>")
+    "channel_cursors",
+    metadata,
+    sa.Column("account_id", ID, sa.ForeignKey("channel_accounts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("stream", sa.String(1100), primary_key=True),
+    sa.Column("since_id", sa.String(40)),  # everything up to this id is stored
+    sa.Column("target_id", sa.String(40)),  # the sweep in progress: since_id once its last page is stored
+    sa.Column("next_token", sa.String(500)),  # the sweep in progress: its next page
+    sa.Column("next_sweep_at", UTCDateTime),  # a finished sweep waits for the poll interval
+    sa.Column("sweep_started_at", UTCDateTime),  # the sweep in progress: when it asked its first page
+    sa.Column("since_at", UTCDateTime),  # when the last finished sweep asked its first page (late tweets' overlap)
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+channel_rate_limits = sa.Table(  # one API endpoint's budget for one account, from the platform's headers
+    "channel_rate_limits",
+    metadata,
+    sa.Column("account_id", ID, sa.ForeignKey("channel_accounts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("endpoint", sa.String(100), primary_key=True),
+    sa.Column("limit", sa.Integer),  # the platform's requests per window, as last reported
+    sa.Column("remaining", sa.Integer),  # left in the platform's window, as last reported
+    sa.Column("reset_at", UTCDateTime),  # when the platform's window ends
+    sa.Column("window_started_at", UTCDateTime),  # our own 15-minute window (the account's requests_per_window)
+    sa.Column("sent_in_window", sa.Integer, nullable=False, default=0),
+    sa.Column("blocked_until", UTCDateTime),  # after a 429, a 5xx or a timeout: no request before this
+    sa.Column("failures", sa.Integer, nullable=False, default=0),  # in a row, for the backoff
+    sa.Column("last_error", sa.String(500)),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+
+# -- email (docs/channels.md#email) -----------------------------------------------------------------------------
+attachments = sa.Table(  # files that came with a message; in the database so that every process can serve them
+    "attachments",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("message_id", ID, nullable=False, index=True),  # no foreign key: the message is written at commit
+    sa.Column("filename", sa.String(255), nullable=False),
+    sa.Column("content_type", sa.String(255), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),  # bytes, decoded; also for a skipped one
+    sa.Column("sha256", sa.String(64)),
+    sa.Column("data", sa.LargeBinary),  # null: not stored (over a size limit), and skipped_reason says why
+    sa.Column("skipped_reason", sa.String(500)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+imap_cursors = sa.Table(  # how far the IMAP poller has stored a mailbox folder (RFC 3501 UIDs)
+    "imap_cursors",
+    metadata,
+    sa.Column("account_id", ID, sa.ForeignKey("channel_accounts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("folder", sa.String(200), primary_key=True),
+    sa.Column("uidvalidity", sa.BigInteger, nullable=False),  # UIDs count only within one UIDVALIDITY
+    sa.Column("last_uid", sa.BigInteger, nullable=False),  # every mail up to this UID is stored
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+
+# -- webhooks (docs/channels.md#delivery) -----------------------------------------------------------------------
+webhook_inbox = sa.Table(  # verified deliveries as received, stored before the platform is answered
+    "webhook_inbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.String(32), nullable=False),  # which processor reads it: meta, x
+    sa.Column("channel_account_id", ID, sa.ForeignKey("channel_accounts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),  # SHA-256 of the body: a platform's retry is stored once
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # pending | done | failed
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("last_error", sa.Text),
+    sa.Column("result", sa.JSON),  # what processing did: counts by outcome
+    sa.UniqueConstraint("channel_account_id", "digest"),
+    sa.Index("ix_webhook_inbox_due", "status", "next_attempt_at"),
+)

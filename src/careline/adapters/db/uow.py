@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 from careline.adapters.db import tables as t
 from careline.adapters.db.alerts import AlertRepository
 from careline.adapters.db.approvals import ApprovalRepository
+from careline.adapters.db.attachments import AttachmentRepository
 from careline.adapters.db.bulk import insert_rows
 from careline.adapters.db.calls import CallRepository
 from careline.adapters.db.canned import CannedRepository
@@ -73,6 +74,7 @@ class SqlUnitOfWork:
         self.approvals = ApprovalRepository(self.connection)
         self.canned = CannedRepository(self.connection)
         self.calls = CallRepository(self.connection)
+        self.attachments = AttachmentRepository(self.connection, self.clock)
         self._pending = []
         self._outbox = []
         return self

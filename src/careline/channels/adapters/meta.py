@@ -2,9 +2,11 @@
 (docs/channels.md#facebook-and-instagram-inbound). Pure: no framework, no I/O; the route verifies and ingests.
 
 Supported: Page feed comments and replies (field ``feed``, item ``comment``, verb ``add``), Messenger messages,
-Instagram comments (field ``comments``), mentions (field ``mentions``) and direct messages. Everything else (edits,
-removals, reactions, reads, deliveries, echoes, the account's own comments, other fields) is ignored on purpose
-and named in ``MetaDelivery.ignored``, so a new kind of event Meta starts sending never breaks a delivery.
+Instagram comments (field ``comments``), mentions (field ``mentions``) and direct messages; and the delivery and
+read receipts of Messenger and Instagram (``delivery``: ``mids`` and ``watermark``; ``read``: ``watermark``, or
+Instagram's ``mid``) as ``Receipt``s. Everything else (edits, removals, reactions, echoes, the account's own
+comments, other fields) is ignored on purpose and named in ``MetaDelivery.ignored``, so a new kind of event Meta
+starts sending never breaks a delivery.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import hmac
 from datetime import UTC, datetime
 from typing import Any
 
+from careline.channels.receipts import DELIVERED, READ, Receipt
 from careline.ingestion.model import InboundMessage
 
 CHANNEL_OF_OBJECT = {"page": "facebook", "instagram": "instagram"}
@@ -26,6 +29,7 @@ class MetaDelivery:
     """What one webhook delivery carries for one account: the messages, and a reason for each item skipped."""
 
     messages: list[InboundMessage] = dataclasses.field(default_factory=list)
+    receipts: list[Receipt] = dataclasses.field(default_factory=list)
     ignored: list[str] = dataclasses.field(default_factory=list)
 
 
@@ -148,10 +152,12 @@ class _Entry:
             raw=value,
         )
 
-    def direct_message(self, event: dict[str, Any]) -> InboundMessage | str:
+    def direct_message(self, event: dict[str, Any]) -> InboundMessage | Receipt | str:
+        if "delivery" in event or "read" in event:
+            return self._receipt(event)
         message = _dict(event.get("message"))
         if not message:
-            return "messaging event without a message (read, delivery, reaction, postback…)"
+            return "messaging event without a message (reaction, postback, referral…)"
         mid = str(message.get("mid") or "")
         sender = str(_dict(event.get("sender")).get("id") or "")
         if not mid or not sender:
@@ -173,6 +179,20 @@ class _Entry:
             raw=event,
         )
 
+    def _receipt(self, event: dict[str, Any]) -> Receipt | str:
+        """``delivery``: the mids delivered, and all our messages up to the watermark; ``read``: all up to the
+        watermark (Messenger), or the one ``mid`` seen (Instagram)."""
+        status = DELIVERED if "delivery" in event else READ
+        body = _dict(event.get("delivery" if status == DELIVERED else "read"))
+        reader = str(_dict(event.get("sender")).get("id") or "")
+        mids = [str(mid) for mid in body.get("mids") or [] if isinstance(mid, str) and mid][:100]
+        if isinstance(body.get("mid"), str) and body["mid"]:
+            mids.append(body["mid"])
+        watermark = _seconds(body.get("watermark"))
+        if not reader or reader == self.owner_id or not (mids or watermark):
+            return f"{status} receipt without a customer sender, mids or watermark"
+        return Receipt(status=status, reader=reader, platform_message_ids=tuple(mids), watermark=watermark)
+
 
 def signature_matches(app_secret: str, body: bytes, header: str | None) -> bool:
     """``X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body under the app secret>``, in constant time."""
@@ -187,9 +207,11 @@ def _attachments(message: dict[str, Any]) -> str:
     return f"[{', '.join(kinds)}]" if kinds else "[empty message]"
 
 
-def _add(delivery: MetaDelivery, item: InboundMessage | str) -> None:
+def _add(delivery: MetaDelivery, item: InboundMessage | Receipt | str) -> None:
     if isinstance(item, str):
         delivery.ignored.append(item)
+    elif isinstance(item, Receipt):
+        delivery.receipts.append(item)
     else:
         delivery.messages.append(item)
 

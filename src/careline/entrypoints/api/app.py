@@ -14,23 +14,33 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from careline.bootstrap import Careline
+from careline.channels.adapters import x_poller
 from careline.entrypoints.api import (
     routes_admin,
     routes_approvals,
+    routes_attachments,
     routes_auth,
     routes_conversations,
     routes_customers,
+    routes_deliveries,
     routes_departments,
+    routes_email,
     routes_messages,
+    routes_meta,
     routes_reports,
     routes_routing,
     routes_triage,
     routes_voice,
+    routes_webchat,
     routes_webhooks_meta,
+    routes_webhooks_x,
+    routes_x,
 )
 from careline.entrypoints.api.deps import CarelineDep
+from careline.entrypoints.api.email_services import email_services
 from careline.entrypoints.api.schemas import describe_errors
-from careline.entrypoints.api.worker import ConsultationSweep, DeliveryLoop, RoutingSweep
+from careline.entrypoints.api.webhook_inbox import WebhookInbox
+from careline.entrypoints.api.worker import ConsultationSweep, DeliveryLoop, Leased, LeasedLoop, RoutingSweep
 from careline.entrypoints.web import site
 from careline.kernel.errors import CarelineError, Conflict, Forbidden, InvalidInput, NotFound
 
@@ -47,6 +57,14 @@ ERROR_STATUS: dict[type[CarelineError], int] = {
 
 def create_app(careline: Careline, *, deliver: bool = True) -> FastAPI:
     """The API over one wired application; ``deliver`` runs the outbound delivery loop while it serves."""
+    # Thin webhooks: each source's processor turns a stored delivery into commands (docs/channels.md#delivery).
+    webhooks = WebhookInbox(
+        careline,
+        {
+            routes_webhooks_meta.SOURCE: routes_webhooks_meta.process,
+            routes_webhooks_x.SOURCE: routes_webhooks_x.process,
+        },
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -56,6 +74,14 @@ def create_app(careline: Careline, *, deliver: bool = True) -> FastAPI:
             loops.append(DeliveryLoop(RoutingSweep(careline), careline.settings.routing_sweep_seconds))
             # departments' answer targets: consultations past due are marked overdue (docs/departments.md)
             loops.append(DeliveryLoop(ConsultationSweep(careline), careline.settings.routing_sweep_seconds))
+            loops.append(DeliveryLoop(webhooks, poll))  # webhook deliveries whose processing failed, again
+        if deliver and careline.settings.x_poll_seconds > 0:  # X accounts in poll mode (docs/channels.md#x-twitter)
+            poller = Leased(
+                careline, x_poller.LEASE_NAME, x_poller.from_careline(careline), ttl_seconds=x_poller.LEASE_SECONDS
+            )
+            loops.append(LeasedLoop(poller, careline.settings.x_poll_seconds))
+        if deliver:  # email: IMAP mailboxes, the SMTP receiver (docs/channels.md#email)
+            loops.extend(email_services(careline))
         for loop in loops:
             loop.start()
         try:
@@ -71,12 +97,16 @@ def create_app(careline: Careline, *, deliver: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.careline = careline
+    app.state.webhooks = webhooks
     app.add_exception_handler(CarelineError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected_error)
     modules: tuple[ModuleType, ...] = (routes_auth, routes_messages, routes_conversations, routes_customers)
     modules += (routes_admin, routes_reports, routes_triage, routes_routing, routes_departments)
-    modules += (routes_approvals, routes_voice, routes_webhooks_meta)
+    modules += (routes_approvals, routes_voice, routes_webhooks_meta, routes_deliveries)
+    modules += (routes_meta,)
+    modules += (routes_webchat, routes_webhooks_x, routes_x)
+    modules += (routes_attachments, routes_email)
     for module in modules:
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])

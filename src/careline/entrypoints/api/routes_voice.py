@@ -25,8 +25,8 @@ from careline.entrypoints.api.schemas_voice import (
 )
 from careline.kernel.errors import NotFound
 from careline.voice import queries
-from careline.voice.commands import ConfigureVoiceAccount, RecordCallEvent, StartOutboundCall
-from careline.voice.handlers import DialRequest
+from careline.voice.commands import ConfigureVoiceAccount, HandOverDial, RecordCallEvent, StartOutboundCall
+from careline.voice.handlers import DialRequest, HandOver
 from careline.voice.model import Call
 
 router = APIRouter(prefix="/voice", tags=["voice"])
@@ -100,12 +100,16 @@ def get_screen_pop(careline: CarelineDep, _agent: CurrentAgent, call_id: Ref) ->
 
 @router.post("/calls", status_code=status.HTTP_201_CREATED)
 def click_to_call(careline: CarelineDep, agent: CurrentAgent, body: CallCreate) -> DialPublic:
-    """Click-to-call: an outbound call in state dialing, and the request the telephony system needs."""
+    """Click-to-call: an outbound call in state dialing, its dial request handed to the telephony system when the
+    voice account has a callback URL (``handed_over``, else ``hand_over_error`` says why), and the request."""
     dial: DialRequest = careline.handle(
         StartOutboundCall(account=body.account, number=body.number, agent_id=agent.id, customer_id=body.customer_id)
     )
+    outcome: HandOver = careline.handle(HandOverDial(call_id=dial.call.id, request=dial.request))
     call = CallPublic.model_validate(queries.get_call(careline.engine, dial.call.id))
-    return DialPublic(call=call, dial_request=dial.request)
+    return DialPublic(
+        call=call, dial_request=dial.request, handed_over=outcome.handed_over, hand_over_error=outcome.reason
+    )
 
 
 @router.put("/accounts/{name}/settings")

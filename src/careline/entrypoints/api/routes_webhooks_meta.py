@@ -11,21 +11,23 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Path, Query, status
+from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, status
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
 from careline.channels.adapters.meta import SIGNATURE_HEADER, parse_delivery, signature_matches
-from careline.channels.model import ChannelAccount, ChannelKind, SecretsUnreadable
+from careline.channels.commands import RecordReceipts
+from careline.channels.model import ChannelAccount, ChannelKind
 from careline.entrypoints.api.deps import CarelineDep, RawBody
+from careline.entrypoints.api.webhook_inbox import receive_json, webhook_account, webhook_secret
 from careline.ingestion.commands import IngestMessages
 from careline.ingestion.model import BatchResult
-from careline.kernel.errors import NotFound
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/webhooks/meta", tags=["webhooks"])
+SOURCE = "meta"  # the processor this module registers with the webhook inbox
 
 APP_SECRET = "app_secret"
 VERIFY_TOKEN = "verify_token"
@@ -37,11 +39,15 @@ Signature = Annotated[
 
 
 class WebhookResult(BaseModel):
-    """What a delivery did: messages stored, repeats of stored ones, items ignored on purpose."""
+    """What a delivery did: messages stored, repeats of stored ones, items ignored on purpose, and replies whose
+    delivery status a delivery or read receipt moved forward."""
 
     created: int = 0
     duplicates: int = 0
     ignored: int = 0
+    receipts: int = 0
+    repeat: bool = False  # the same bytes were received before: nothing was done twice
+    queued: bool = False  # stored, but processing failed just now: a worker tries again (docs/channels.md#delivery)
 
 
 @router.get("/{account}", response_class=PlainTextResponse)
@@ -53,7 +59,7 @@ def verify_subscription(
     challenge: Annotated[str, Query(alias="hub.challenge", max_length=1000)] = "",
 ) -> PlainTextResponse:
     """Meta's handshake: ``hub.challenge`` echoed as text when the verify token is the account's, else 403."""
-    expected = _secret(_account(careline, account), VERIFY_TOKEN)
+    expected = webhook_secret(webhook_account(careline, account, *PLATFORM_ID), VERIFY_TOKEN)
     if mode != "subscribe" or token is None or not hmac.compare_digest(token.encode(), expected.encode()):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "hub.mode must be subscribe, with the account's verify token")
     return PlainTextResponse(challenge)
@@ -61,55 +67,33 @@ def verify_subscription(
 
 @router.post("/{account}")
 def receive_delivery(
-    careline: CarelineDep, account: AccountRef, body: RawBody, signature: Signature = None
+    request: Request, careline: CarelineDep, account: AccountRef, body: RawBody, signature: Signature = None
 ) -> WebhookResult:
     """One signed delivery (several entries, changes and messages); 401 and nothing stored when the signature is
-    missing or wrong. Answered after the commit, so a 200 means every supported item is stored."""
-    channel_account = _account(careline, account)
-    if not signature_matches(_secret(channel_account, APP_SECRET), body, signature):
+    missing or wrong. The verified body is stored before anything else (entrypoints/api/webhook_inbox.py), so a
+    200 means it cannot be lost; it is processed at once, and ``queued`` says when that failed and a worker will
+    try again. A byte-identical repeat (Meta's retry) is answered ``repeat`` without being processed twice."""
+    channel_account = webhook_account(careline, account, *PLATFORM_ID)
+    if not signature_matches(webhook_secret(channel_account, APP_SECRET), body, signature):
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"{SIGNATURE_HEADER} is missing or does not match")
-    try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"the body is not valid JSON: {error}") from None
+    received = receive_json(request, SOURCE, channel_account, body)
+    return WebhookResult(**received.counts, repeat=received.repeat, queued=received.queued)
+
+
+def process(careline: Any, account: ChannelAccount, body: bytes) -> dict[str, int]:
+    """A stored delivery's items: messages ingested and receipts recorded, each idempotent on Meta's ids."""
     delivery = parse_delivery(
-        document,
-        channel=channel_account.kind.value,
-        account=channel_account.name,
-        platform_id=_platform_id(channel_account),
+        json.loads(body), channel=account.kind.value, account=account.name, platform_id=_platform_id(account)
     )
     for reason in delivery.ignored:
-        log.info("meta webhook for %s: ignored: %s", channel_account.name, reason)
-    result = WebhookResult(ignored=len(delivery.ignored))
+        log.info("meta webhook for %s: ignored: %s", account.name, reason)
+    result = {"created": 0, "duplicates": 0, "ignored": len(delivery.ignored), "receipts": 0}
     if delivery.messages:
         batch: BatchResult = careline.handle(IngestMessages(items=tuple(delivery.messages)))
-        result.created, result.duplicates = batch.count("created"), batch.count("duplicate")
+        result["created"], result["duplicates"] = batch.count("created"), batch.count("duplicate")
+    if delivery.receipts:
+        result["receipts"] = careline.handle(RecordReceipts(account_id=account.id, receipts=tuple(delivery.receipts)))
     return result
-
-
-def _account(careline: CarelineDep, reference: str) -> ChannelAccount:
-    """The Facebook or Instagram account by id, else by name."""
-    with careline.uow(read_only=True) as uow:
-        try:
-            found: ChannelAccount | None = uow.accounts.get(reference)
-        except NotFound:
-            found = uow.accounts.find(ChannelKind.FACEBOOK.value, reference) or uow.accounts.find(
-                ChannelKind.INSTAGRAM.value, reference
-            )
-    if found is None or found.kind not in PLATFORM_ID:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no Facebook or Instagram channel account {reference!r}")
-    return found
-
-
-def _secret(account: ChannelAccount, name: str) -> str:
-    if name not in account.secrets.names:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT, f"channel account {account.name} has no {name} secret (docs/channels.md)"
-        )
-    try:
-        return account.secrets[name]
-    except SecretsUnreadable as error:  # this server cannot check: refuse rather than take anything unchecked
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(error)) from None
 
 
 def _platform_id(account: ChannelAccount) -> str | None:
@@ -119,4 +103,4 @@ def _platform_id(account: ChannelAccount) -> str | None:
     name = PLATFORM_ID[account.kind]
     if account.config.get(name):
         return str(account.config[name])
-    return _secret(account, name) if name in account.secrets.names else None
+    return webhook_secret(account, name) if name in account.secrets.names else None

@@ -85,6 +85,8 @@ class CallCreate(Input):
 class DialPublic(BaseModel):
     call: CallPublic
     dial_request: dict[str, Any]  # what the telephony system needs to place the call
+    handed_over: bool = False  # POSTed to the voice account's callback URL and taken (2xx)
+    hand_over_error: str | None = None  # why not: no callback URL, or what the telephony system answered
 
 
 class VoiceSettingsUpdate(Input):

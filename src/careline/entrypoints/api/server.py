@@ -12,6 +12,7 @@ from careline.bootstrap import Careline
 from careline.entrypoints.api.app import create_app
 
 START_TIMEOUT = 15.0
+WS_MAX_SIZE = 64 * 1024  # a web chat frame is a few KiB at most; larger ones close the socket (1009)
 
 
 def _server(careline: Careline, host: str, port: int, *, quiet: bool) -> uvicorn.Server:
@@ -20,7 +21,8 @@ def _server(careline: Careline, host: str, port: int, *, quiet: bool) -> uvicorn
         host=host,
         port=port,
         lifespan="on",
-        ws="none",  # no websocket routes yet; spares importing a websockets implementation
+        ws="websockets-sansio",  # the web chat socket (routes_webchat.py); not the legacy implementation
+        ws_max_size=WS_MAX_SIZE,
         log_level="warning" if quiet else "info",
         access_log=not quiet,
         timeout_graceful_shutdown=10,

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from careline.entrypoints.cli import classify, demo, replay, router, secrets, simulate
+from careline.entrypoints.cli import classify, demo, poll, replay, router, secrets, simulate
 from careline.entrypoints.cli.context import DEFAULT_TRAINING_DATA, CliState
 from careline.entrypoints.cli.setup import ensure_admin, ensure_defaults
 from careline.ingestion.commands import IngestMessages
@@ -249,6 +249,7 @@ app.command("replay")(replay.replay)
 app.command("demo")(demo.demo)
 app.command("simulate")(simulate.simulate)
 app.command("router")(router.router)
+app.command("poll")(poll.poll)
 app.add_typer(secrets.app, name="secrets")
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, Response
 
 from careline.agents import commands as admin
+from careline.channels.commands import HideComment
 from careline.contacts.commands import MergeCustomers, UpdateCustomerProfile
 from careline.conversations import commands as cmd
 from careline.departments import commands as departments
@@ -56,6 +57,23 @@ def take_private(
         cmd.TakePrivate(conversation_id=conversation_id, agent_id=agent.id, text=text),
         then=private_page,
     )
+
+
+@router.post("/conversations/{conversation_id}/messages/{message_id}/hide")
+def hide_comment(
+    request: Request,
+    agent: Desk,
+    _checked: Verified,
+    conversation_id: str,
+    message_id: str,
+    hidden: Annotated[str, Form(max_length=1)] = "1",
+) -> Response:
+    """Hide a customer's Facebook or Instagram comment on the platform ("0": show it again)."""
+    visible_or_refuse(request, agent, conversation_id)
+    command = HideComment(
+        message_id=message_id, agent_id=agent.id, hidden=hidden != "0", conversation_id=conversation_id
+    )
+    return run_commands(request, f"/conversations/{conversation_id}", command)
 
 
 @router.post("/conversations/{conversation_id}/tags")

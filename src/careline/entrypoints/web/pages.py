@@ -13,10 +13,13 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from careline.adapters.db.attachments import attachments_of
 from careline.agents import commands as admin
+from careline.channels.queries import hidden_comments
 from careline.conversations import commands as cmd
 from careline.conversations.handlers import MAX_REPLY
-from careline.conversations.model import reply_limit, reply_window_closes
+from careline.conversations.model import reply_limit
+from careline.conversations.queries import reply_window
 from careline.entrypoints.web import reads
 from careline.entrypoints.web.collision import crossing
 from careline.entrypoints.web.security import (
@@ -196,9 +199,12 @@ def conversation_page(request: Request, agent: SignedIn, conversation_id: str) -
         departments=reads.departments(engine),
         canned=for_conversation(careline, found, agent.name),
         limits={v: reply_limit(found["channel"], v, MAX_REPLY) for v in ("public", "private")},
-        window_closes=reply_window_closes(
+        hidden=hidden_comments(engine, conversation_id),
+        attachments=attachments_of(engine, [m["id"] for m in found["messages"]]),  # email files (routes_attachments)
+        window=reply_window(
+            engine,
+            conversation_id,
             found["channel"],
-            "private",
             max((m["created_at"] for m in found["messages"] if m["direction"] == "inbound"), default=None),
         ),
         error=request.query_params.get("error"),
