@@ -107,20 +107,20 @@ def test_a_delivery_that_keeps_failing_is_given_up_and_kept_with_its_reason(
     assert bytes(given_up.body) == body()  # still there, for an operator to look at
 
 
-def test_a_delivery_stored_by_a_process_that_stopped_before_processing_it_is_processed_by_the_loop(
+def test_a_delivery_whose_receiver_died_before_processing_it_is_processed_by_the_loop_after_the_lease(
     clocked_app: Careline, page: ChannelAccount, clock: ManualClock
 ) -> None:
-    delivery_id, new = stored.store(clocked_app.engine, "meta", page.id, body("messenger_dm"), clock())
+    # Two deliveries stored by a process that then died: each row is stored under that process's lease.
+    dm, new = stored.store(clocked_app.engine, "meta", page.id, body("messenger_dm"), clock())
+    comment, _ = stored.store(clocked_app.engine, "meta", page.id, body("page_comment"), clock())
     assert new and comments(clocked_app) == []
-    # ... and one whose worker died holding the lease: taken again once the lease runs out.
-    leased, _ = stored.store(clocked_app.engine, "meta", page.id, body("page_comment"), clock())
-    assert stored.claim(clocked_app.engine, leased, clock()) is not None
-    assert stored.claim(clocked_app.engine, leased, clock()) is None  # nobody else takes it meanwhile
+    assert stored.claim(clocked_app.engine, dm, clock()) is None  # nobody else takes it meanwhile
     inbox = WebhookInbox(clocked_app, {"meta": routes_webhooks_meta.process})
+    assert inbox.run_once() == 0
 
-    assert inbox.run_once() == 1
-    assert row(clocked_app, delivery_id).status == "done"
     clock.advance(seconds=61)
-    assert inbox.run_once() == 1
-    assert row(clocked_app, leased).status == "done"
+    assert inbox.run_once() == 2
+
+    assert [row(clocked_app, i).status for i in (dm, comment)] == ["done", "done"]
+    assert row(clocked_app, dm).attempts == 2
     assert len(comments(clocked_app)) == 2

@@ -33,7 +33,10 @@ class StoredDelivery:
 
 
 def store(engine: Engine, source: str, account_id: str, body: bytes, now: datetime) -> tuple[int, bool]:
-    """The delivery stored (committed) as pending; its id, and False when the same bytes were stored before."""
+    """The delivery stored (committed) as pending; its id, and False when the same bytes were stored before.
+
+    A new row is stored already claimed by the caller (its first attempt, under a lease), so the caller processes
+    it at once while no loop can take it; if the caller dies, the lease runs out and a loop takes it then."""
     digest = hashlib.sha256(body).hexdigest()
     row = {
         "source": source,
@@ -42,8 +45,8 @@ def store(engine: Engine, source: str, account_id: str, body: bytes, now: dateti
         "body": body,
         "received_at": now,
         "status": "pending",
-        "attempts": 0,
-        "next_attempt_at": now,
+        "attempts": 1,
+        "next_attempt_at": now + LEASE,
     }
     try:
         with write_transaction(engine) as db:

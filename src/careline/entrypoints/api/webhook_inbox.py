@@ -55,7 +55,10 @@ class WebhookInbox:
         if source not in self._processors:
             raise ValueError(f"no webhook processor for {source!r}")
         delivery_id, new = inbox.store(self._careline.engine, source, account.id, body, self._careline.clock())
-        self.process(delivery_id)  # a repeat whose first processing failed is tried again here
+        if new:  # stored under this request's lease: no loop takes it meanwhile
+            self._run(inbox.StoredDelivery(delivery_id, source, account.id, body, attempts=1))
+        else:  # a repeat whose first processing failed (and is due again) is tried again here
+            self.process(delivery_id)
         stored = inbox.get(self._careline.engine, delivery_id) or {}
         done = stored.get("status") == "done"
         counts = dict(stored.get("result") or {}) if new and done else {}
