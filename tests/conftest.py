@@ -103,3 +103,9 @@ def data_dir() -> Path:
     if not DATA.is_dir():
         pytest.fail(f"the shared datasets are missing at {DATA}", pytrace=False)
     return DATA
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Long tests (marked ``slow``) first: with several workers (scripts/test), one started last would keep the
+    whole run waiting for it alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

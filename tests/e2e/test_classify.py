@@ -10,6 +10,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+pytestmark = pytest.mark.slow  # tens of seconds: run first (tests/conftest.py)
+
 KEYS = {
     "sentiment", "sentiment_score", "angry", "category", "category_confidence", "language", "pii", "priority",
     "explanation",

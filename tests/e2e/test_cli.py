@@ -9,6 +9,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+pytestmark = pytest.mark.slow  # tens of seconds: run first (tests/conftest.py)
+
 
 def careline(database_url: str, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CARELINE_DATABASE_URL": database_url, "CARELINE_HOME": str(home), "COLUMNS": "400"}
@@ -49,6 +53,7 @@ def test_import_twice_then_report_the_brands_real_response_times(
     assert report["messages"] == {"inbound": 2778, "outbound": 2222, "by_channel": by_channel}
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # not database-dependent: import runs on both above
 def test_bad_input_is_refused_with_a_reason(database_url: str, tmp_path: Path, data_dir: Path) -> None:
     wrong_format = careline(database_url, tmp_path, "import", str(data_dir / "twcs_sample.csv"), "--format", "csv")
     assert wrong_format.returncode == 2 and "--format must be one of twcs, airline" in said(wrong_format)
@@ -70,6 +75,7 @@ def test_init_creates_the_admin_once(database_url: str, tmp_path: Path) -> None:
     assert again.returncode == 0 and "exists already" in said(again)
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # not database-dependent: import runs on both above
 def test_untrusted_text_in_a_file_is_printed_as_text_not_markup(database_url: str, tmp_path: Path) -> None:
     source = tmp_path / "airline.csv"
     source.write_text(
@@ -84,6 +90,7 @@ def test_untrusted_text_in_a_file_is_printed_as_text_not_markup(database_url: st
     assert "tweet_id '[/bold]' is not a number" in said(again)
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # not database-dependent: import runs on both above
 def test_the_report_covers_a_window_of_conversations(database_url: str, tmp_path: Path, data_dir: Path) -> None:
     last_json(careline(database_url, tmp_path, "import", str(data_dir / "twcs_sample.csv"), "--json"))
     whole = last_json(careline(database_url, tmp_path, "report", "--json"))

@@ -7,12 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from pydantic import SecretStr
 
 from careline.adapters.secret_box import new_key
 from careline.agents import commands as admin
 from careline.bootstrap import bootstrap
 from careline.config import Settings
+
+pytestmark = pytest.mark.slow  # tens of seconds: run first (tests/conftest.py)
 
 TOKEN = "xoxb-1234567890-the-real-token"
 

@@ -24,6 +24,8 @@ from careline.entrypoints.cli.setup import ensure_admin, ensure_defaults
 from careline.ingestion.importers import parse
 from careline.ingestion.model import InboundMessage
 
+pytestmark = pytest.mark.slow  # tens of seconds: run first (tests/conftest.py)
+
 T0 = datetime(2017, 10, 31, 22, 0, tzinfo=UTC)
 ADMIN, PASSWORD = "admin@careline.local", "replay-admin-pw"
 SLICE = 300

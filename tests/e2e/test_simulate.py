@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from careline.entrypoints.cli.main import app as cli
+
+pytestmark = pytest.mark.slow  # tens of seconds: run first (tests/conftest.py)
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "staffing.yaml"
 POLICIES = {"fifo", "round_robin", "priority_sla", "skills_overflow"}

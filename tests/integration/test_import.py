@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from careline.bootstrap import Careline
 from careline.entrypoints.cli.setup import ensure_defaults
 from careline.ingestion.commands import IngestMessages
 from careline.ingestion.importers import parse
+
+pytestmark = pytest.mark.slow  # tens of seconds: run first (tests/conftest.py)
 
 
 def _import(app: Careline, path: Path, fmt: str) -> dict[str, int]:

@@ -35,6 +35,8 @@ from careline.ingestion.model import InboundMessage
 from careline.kernel.errors import CarelineError
 from careline.routing import commands as routing
 
+pytestmark = pytest.mark.slow  # tens of seconds: run first (tests/conftest.py)
+
 ROUTERS = 4
 AGENTS = 16
 POSTS = 240

@@ -33,6 +33,8 @@ from careline.triage.training import (
     train,
 )
 
+pytestmark = pytest.mark.slow  # tens of seconds: run first (tests/conftest.py)
+
 # Measured on the fixed split (seed 0): accuracy 0.822, negative recall 0.926, reason macro-F1 0.573, and
 # TweetEval macro-recall 0.548 (never trained on; the first TF-IDF model had 0.458, VADER has 0.598).
 ACCURACY_FLOOR = 0.80
