@@ -23,6 +23,7 @@ class CallFacts:
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class CallRinging(CallFacts, Event):
     name = "call.ringing"
+    agent_id: str | None = None  # the agent whose phone rings, when the PBX says (their desktop pops the caller)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -133,7 +133,7 @@ class Call:
         self.state = target
         if target is CallState.RINGING:
             self.ringing_at = report.at
-            self.events.append(ev.CallRinging(**self._facts(report.at, "system:voice")))
+            self.events.append(ev.CallRinging(**self._facts(report.at, "system:voice"), agent_id=self.agent_id))
         elif target is CallState.ANSWERED:
             self.answered_at = report.at
             self.events.append(

@@ -48,6 +48,7 @@ def _after(engine: sa.Engine, seq: int) -> list[dict[str, Any]]:
                     "conversation_id": row.conversation_id,
                     "agent_id": data.get("agent_id") if isinstance(data, dict) else None,
                     "agent_ids": data.get("agent_ids") if isinstance(data, dict) else None,  # @mentions
+                    "call_id": data.get("call_id") if isinstance(data, dict) else None,  # the screen pop
                 }
             )
         return found

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from careline.entrypoints.web import approvals, canned, collision, dashboard, deliveries, desk, live, pages
+from careline.entrypoints.web import approvals, calls, canned, collision, dashboard, deliveries, desk, live, pages
 from careline.entrypoints.web.security import CsrfRejected, LoginRequired, PageForbidden, login_url
 
 STATIC = Path(__file__).parent / "static"
@@ -32,6 +32,7 @@ def install(app: FastAPI) -> None:
     app.include_router(dashboard.router)
     app.include_router(canned.router)
     app.include_router(deliveries.router)
+    app.include_router(calls.router)
     app.include_router(live.router)
     app.include_router(collision.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

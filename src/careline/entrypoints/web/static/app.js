@@ -65,6 +65,9 @@
       el.append(link, document.createTextNode(" "), close);
       box.appendChild(el);
     }
+    if ((change.type === "call.ringing" || change.type === "call.answered") && change.agent_id === me && change.call_id) {
+      showCall(change.call_id);
+    }
     const open = document.querySelector(".conversation");
     if (open && change.conversation_id === open.dataset.conversation && change.type === "message.received") {
       const note = document.getElementById("fresh") || document.createElement("p");
@@ -86,6 +89,23 @@
       (p.wrap_ups ? " · wrap-up" : "");
   }
   loadPresence();
+
+  // -- the screen pop: the caller and their open conversations, when the phone rings at me ---------------------
+  const calls = new Set(); // ringing, then answered: one pop per call, even when both arrive at once
+  async function showCall(callId) {
+    if (calls.has(callId)) return;
+    calls.add(callId);
+    const box = document.getElementById("offers");
+    const answer = await fetch("/calls/" + encodeURIComponent(callId) + "/pop");
+    if (!answer.ok) { calls.delete(callId); return; }
+    // The server renders the fragment with autoescaping: the caller's name and messages arrive as text.
+    const holder = document.createElement("div");
+    holder.innerHTML = await answer.text();
+    const pop = holder.firstElementChild;
+    if (!pop) return;
+    pop.querySelector(".dismiss").addEventListener("click", () => pop.remove());
+    box.appendChild(pop);
+  }
 
   // -- offers -----------------------------------------------------------------------------------------------
   const shown = new Map();
