@@ -150,6 +150,8 @@ def test_agent_replies_leave_as_a_threaded_tweet_and_a_direct_message(
     liked = client.post(f"/api/v1/messages/{messages(app)[0]['id']}/like", headers=admin)
     assert liked.status_code == 200, liked.text
     assert fake_x.posts[-1][0] == f"/2/users/{BRAND}/likes" and fake_x.posts[-1][2] == {"tweet_id": MENTION}
+    [liked_event] = logged(app, "tweet.liked")
+    assert liked_event["platform_message_id"] == MENTION
 
 
 def test_settings_and_a_reply_x_counts_over_280_refused_before_reaching_x(
@@ -173,8 +175,17 @@ def test_settings_and_a_reply_x_counts_over_280_refused_before_reaching_x(
     assert answer.status_code == 200, answer.text
     assert answer.json() | body == answer.json() and answer.json()["poll_seconds"] == 60
     assert client.get("/api/v1/x/accounts/acme/settings", headers=admin).json() == answer.json()
+    [configured] = [e for e in logged(app, "channel.configured") if "search" in e["settings"]]
+    assert configured["kind"] == "x" and {"mode", "search", "requests_per_window"} <= set(configured["settings"])
     nothing = client.put("/api/v1/x/accounts/acme/settings", json={"mode": "poll"}, headers=admin)
     assert nothing.status_code == 422 and "nothing to poll" in nothing.text
     wait_for(lambda: polled in {m["platform_message_id"] for m in messages(app)}, what="the polled mention")
     both = {f"/2/users/{BRAND}/mentions", "/2/tweets/search/recent"}
     wait_for(lambda: {path for path, _ in list(fake_x.reads)} == both, what="the mentions and the search read")
+
+
+def logged(app: Careline, kind: str) -> list[dict[str, Any]]:
+    """The data of the event log's entries of one type, oldest first."""
+    with app.engine.connect() as db:
+        query = sa.select(t.events.c.data).where(t.events.c.type == kind).order_by(t.events.c.seq)
+        return [dict(data) for data in db.execute(query).scalars()]

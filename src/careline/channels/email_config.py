@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from careline.channels.events import EmailAccountConfigured
+from careline.channels.events import ChannelConfigured
 from careline.channels.model import ChannelAccount, ChannelKind
 from careline.kernel.clock import Clock
 from careline.kernel.errors import InvalidInput, NotFound
@@ -90,10 +90,11 @@ class EmailConfigHandlers:
             uow.accounts.save_config(account)
             if changed:
                 uow.record(
-                    EmailAccountConfigured(
+                    ChannelConfigured(
                         occurred_at=self._clock(),
                         actor=f"agent:{c.agent_id}",
                         account_id=account.id,
+                        kind=account.kind.value,
                         settings=tuple(changed),
                     )
                 )

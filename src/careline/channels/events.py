@@ -39,33 +39,6 @@ class CommentUnhidden(Event):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class MetaAccountConfigured(Event):
-    """A Facebook or Instagram account's Graph API settings changed (which ones; none of them is secret)."""
-
-    name = "channel.meta_configured"
-    account_id: str
-    settings: tuple[str, ...]
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class EmailAccountConfigured(Event):
-    """An email account's IMAP or SMTP settings changed (which ones; passwords are secrets, set apart)."""
-
-    name = "channel.email_configured"
-    account_id: str
-    settings: tuple[str, ...]
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class XAccountConfigured(Event):
-    """An X account's settings changed: how it receives, what the poller reads, its budget (which ones)."""
-
-    name = "channel.x_configured"
-    account_id: str
-    settings: tuple[str, ...]
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
 class TweetLiked(Event):
     """An agent liked a customer's tweet as the brand (made on X before this was recorded)."""
 
@@ -73,3 +46,14 @@ class TweetLiked(Event):
     message_id: str
     platform_message_id: str
     agent_id: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ChannelConfigured(Event):
+    """A channel account's own settings changed (Meta's Page id, X's mode and budget, the IMAP/SMTP servers):
+    which ones, never their values' secrets (those are set apart, as channel.secrets_set)."""
+
+    name = "channel.configured"
+    account_id: str
+    kind: str
+    settings: tuple[str, ...]

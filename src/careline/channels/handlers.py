@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from careline.agents.model import Role
 from careline.channels import commands as cmd
-from careline.channels.events import CommentHidden, CommentUnhidden, MetaAccountConfigured, ReceiptRecorded
+from careline.channels.events import ChannelConfigured, CommentHidden, CommentUnhidden, ReceiptRecorded
 from careline.channels.model import ChannelAccount, ChannelKind
 from careline.channels.ports import CommentModerator, DeliveryError
 from careline.channels.receipts import advanced
@@ -130,10 +130,11 @@ class ChannelHandlers:
             uow.accounts.save_config(account)
             if changed:
                 uow.record(
-                    MetaAccountConfigured(
+                    ChannelConfigured(
                         occurred_at=self._clock(),
                         actor=f"agent:{c.agent_id}",
                         account_id=account.id,
+                        kind=account.kind.value,
                         settings=tuple(changed),
                     )
                 )

@@ -11,7 +11,7 @@ from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from careline.agents.model import Role
-from careline.channels.events import TweetLiked, XAccountConfigured
+from careline.channels.events import ChannelConfigured, TweetLiked
 from careline.channels.model import ChannelAccount, ChannelKind
 from careline.channels.ports import DeliveryError
 from careline.channels.registry import ChannelRegistry
@@ -110,8 +110,12 @@ class XHandlers:
             account.config = kept | settings
             uow.accounts.save_config(account)
             uow.record(
-                XAccountConfigured(
-                    occurred_at=self._clock(), actor=f"agent:{c.agent_id}", account_id=account.id, settings=changed
+                ChannelConfigured(
+                    occurred_at=self._clock(),
+                    actor=f"agent:{c.agent_id}",
+                    account_id=account.id,
+                    kind=account.kind.value,
+                    settings=changed,
                 )
             )
             return account, uow.commit()
