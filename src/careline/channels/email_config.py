@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from careline.channels.events import ChannelConfigured
+from careline.channels.handlers import save_settings
 from careline.channels.model import ChannelAccount, ChannelKind
 from careline.kernel.clock import Clock
 from careline.kernel.errors import InvalidInput, NotFound
@@ -86,18 +86,8 @@ class EmailConfigHandlers:
         with self._uow() as uow:
             uow.agents.get(c.agent_id)
             account = email_account(uow, c.account)
-            account.config, changed = configured(account.config, c)
-            uow.accounts.save_config(account)
-            if changed:
-                uow.record(
-                    ChannelConfigured(
-                        occurred_at=self._clock(),
-                        actor=f"agent:{c.agent_id}",
-                        account_id=account.id,
-                        kind=account.kind.value,
-                        settings=tuple(changed),
-                    )
-                )
+            config, _changed = configured(account.config, c)
+            save_settings(uow, account, config, agent_id=c.agent_id, at=self._clock())
             return account, uow.commit()
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -117,28 +118,30 @@ class ChannelHandlers:
             wanted: dict[str, Any] = {"graph_url": c.graph_url, "page_id": c.page_id, "ig_user_id": c.ig_user_id}
             if c.human_agent is not None:
                 wanted["human_agent"] = c.human_agent or ""
-            changed = []
             for key, value in wanted.items():
-                if value is None or config.get(key) == (value or None):
-                    continue
-                changed.append(key)
                 if value == "":
                     config.pop(key, None)
-                else:
+                elif value is not None:
                     config[key] = value
-            account.config = config
-            uow.accounts.save_config(account)
-            if changed:
-                uow.record(
-                    ChannelConfigured(
-                        occurred_at=self._clock(),
-                        actor=f"agent:{c.agent_id}",
-                        account_id=account.id,
-                        kind=account.kind.value,
-                        settings=tuple(changed),
-                    )
-                )
+            save_settings(uow, account, config, agent_id=c.agent_id, at=self._clock())
             return account, uow.commit()
+
+
+def save_settings(
+    uow: UnitOfWork, account: ChannelAccount, config: dict[str, Any], *, agent_id: str, at: datetime
+) -> None:
+    """Store an account's new settings and, when any changed, log which (``channel.configured``): every channel's
+    settings command ends here."""
+    changed = tuple(sorted(k for k in account.config.keys() | config.keys() if account.config.get(k) != config.get(k)))
+    account.config = config
+    uow.accounts.save_config(account)
+    if changed:
+        actor = f"agent:{agent_id}"
+        uow.record(
+            ChannelConfigured(
+                occurred_at=at, actor=actor, account_id=account.id, kind=account.kind.value, settings=changed
+            )
+        )
 
 
 def meta_account(uow: UnitOfWork, name: str) -> ChannelAccount:

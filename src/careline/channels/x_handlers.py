@@ -11,7 +11,8 @@ from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from careline.agents.model import Role
-from careline.channels.events import ChannelConfigured, TweetLiked
+from careline.channels.events import TweetLiked
+from careline.channels.handlers import save_settings
 from careline.channels.model import ChannelAccount, ChannelKind
 from careline.channels.ports import DeliveryError
 from careline.channels.registry import ChannelRegistry
@@ -106,18 +107,7 @@ class XHandlers:
             uow.agents.get(c.agent_id)
             account = x_account(uow, c.account)
             kept = {k: v for k, v in account.config.items() if k not in KEYS}
-            changed = tuple(sorted(k for k in KEYS if account.config.get(k) != settings.get(k)))
-            account.config = kept | settings
-            uow.accounts.save_config(account)
-            uow.record(
-                ChannelConfigured(
-                    occurred_at=self._clock(),
-                    actor=f"agent:{c.agent_id}",
-                    account_id=account.id,
-                    kind=account.kind.value,
-                    settings=changed,
-                )
-            )
+            save_settings(uow, account, kept | settings, agent_id=c.agent_id, at=self._clock())
             return account, uow.commit()
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from careline.channels.events import ReceiptRecorded
+from careline.channels.handlers import save_settings
 from careline.channels.model import ChannelAccount, ChannelKind
 from careline.channels.receipts import READ, advanced
 from careline.conversations.model import Direction, explicit_thread
@@ -50,8 +51,8 @@ class WebChatHandlers:
                 if c.queue and uow.queues.by_name(c.queue) is None:
                     raise InvalidInput(f"no queue {c.queue!r}")
                 config["queue"] = c.queue
-            account.config = {key: value for key, value in config.items() if value not in ("", [])}
-            uow.accounts.save_config(account)
+            kept = {key: value for key, value in config.items() if value not in ("", [])}
+            save_settings(uow, account, kept, agent_id=c.agent_id, at=self._clock())
             return account, uow.commit()
 
     def mark_read(self, c: MarkChatMessageRead) -> Result:
